@@ -1,0 +1,1 @@
+"""Benchmarks of ftprop_exact (installed as ftprop_exact.benchmarks)."""

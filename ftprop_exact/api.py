@@ -1,0 +1,125 @@
+"""``solve``: the one-call Python API over every searcher and learner."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from ftprop_exact.budget import Deadline
+from ftprop_exact.data import Dataset, make_dataset
+from ftprop_exact.problem import Problem
+from ftprop_exact.proofs import DuplicateConflictProof, SingleLayerProof
+from ftprop_exact.result import Result
+from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.certificate import Certificate
+from ftprop_exact.solvers.registry import make_learner, make_searcher
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, try_targets
+from ftprop_exact.status import Status
+
+log = logging.getLogger("ftprop_exact")
+
+
+def solve(
+    X: Any,
+    y: Any = None,
+    hidden: Any = (3,),
+    *,
+    searcher: str | TargetSearcher = "auto",
+    learner: str | SeparabilityLearner = "lp",
+    activation: str = "sign",
+    time_limit: float | None = 60.0,
+    random_state: int = 0,
+    deadline: Deadline | None = None,
+    **searcher_options: Any,
+) -> Result:
+    """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
+
+    Parameters
+    ----------
+    X : array-like of shape (m, n) or Dataset
+        Features as given (or a loaded :class:`~ftprop_exact.data.Dataset`, then ``y=None``).
+    y : array-like of shape (m,), optional
+        Labels (any two or more values).
+    hidden : sequence of int, default=(3,)
+        Hidden widths; ``()`` for a single layer.
+    searcher : str or TargetSearcher, default="auto"
+        One of :func:`ftprop_exact.solvers.searcher_names`, or a searcher object.
+    learner : str or SeparabilityLearner, default="lp"
+        The convex learner (:func:`ftprop_exact.solvers.learner_names`).
+    activation : {"sign", "step"}, default="sign"
+        Activation of every unit.
+    time_limit : float or None, default=60.0
+        Seconds; ``None`` for no limit.
+    random_state : int, default=0
+        Seed: the same seed gives the same result.
+    deadline : Deadline, optional
+        An externally controlled deadline (overrides ``time_limit``), e.g. to interrupt
+        the run from a signal handler.
+    **searcher_options
+        Passed to the searcher's constructor when ``searcher`` is a name.
+
+    Returns
+    -------
+    Result
+        FEASIBLE with a re-verified network, INFEASIBLE with a proof, or UNKNOWN with the
+        best network seen. Ctrl-C (KeyboardInterrupt) returns the best so far as UNKNOWN.
+    """
+    data = X if isinstance(X, Dataset) else make_dataset(X, y)
+    if isinstance(X, Dataset) and y is not None:
+        raise ValueError("pass y=None when X is a Dataset (its labels are used)")
+    problem = Problem.build(data, hidden, activation)
+    deadline = deadline if deadline is not None else Deadline(time_limit)
+    search = make_searcher(searcher, **searcher_options) if isinstance(searcher, str) else searcher
+    convex = make_learner(learner) if isinstance(learner, str) else learner
+    name = search.name
+
+    if problem.conflict is not None:
+        proof = DuplicateConflictProof(problem.conflict)
+        stats = {"seconds": deadline.elapsed(), "duplicate_conflict": list(problem.conflict)}
+        return Result(Status.INFEASIBLE, proof=proof, hidden=problem.hidden, solver=name, stats=stats)
+
+    incumbent = Incumbent(problem)
+    try:
+        if problem.hidden:
+            outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
+        else:
+            outcome = single_layer_outcome(problem, convex, incumbent)
+    except KeyboardInterrupt:
+        deadline.interrupt()
+        outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
+    return _finish(problem, outcome, incumbent, name, deadline)
+
+
+def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name: str, deadline: Deadline) -> Result:
+    """Turn a searcher's outcome into a Result, re-checking what it claims."""
+    stats = {**outcome.stats, "seconds": deadline.elapsed()}
+    if outcome.status is Status.FEASIBLE:
+        if incumbent.exact:
+            return Result(Status.FEASIBLE, incumbent.network, 0, None, problem.hidden, name, stats)
+        log.error("searcher %s claimed FEASIBLE without a verified network; answering UNKNOWN", name)
+        stats["rejected_claim"] = "FEASIBLE"
+    elif outcome.status is Status.INFEASIBLE:
+        if outcome.proof is not None:
+            return Result(Status.INFEASIBLE, None, None, outcome.proof, problem.hidden, name, stats)
+        log.error("searcher %s claimed INFEASIBLE without a proof; answering UNKNOWN", name)
+        stats["rejected_claim"] = "INFEASIBLE"
+    if incumbent.exact:  # found along the way, e.g. just before the deadline
+        return Result(Status.FEASIBLE, incumbent.network, 0, None, problem.hidden, name, stats)
+    # an UNKNOWN may carry a bounded proof ("infeasible with |w| <= K")
+    return Result(Status.UNKNOWN, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats)
+
+
+def single_layer_outcome(problem: Problem, learner: SeparabilityLearner, incumbent: Incumbent) -> SearchOutcome:
+    """No hidden layer: the LP decides every output unit; a certificate is the proof."""
+    fit = try_targets(problem, [], learner, incumbent)
+    stats = {"lp_checks": problem.Y.shape[1]}
+    if incumbent.exact:
+        return SearchOutcome(Status.FEASIBLE, stats=stats)
+    for _, unit, verdict in fit.failures():
+        if verdict.separable is False:
+            cert = verdict.certificate
+            original = Certificate(tuple(int(problem.row_index[r]) for r in cert.rows), cert.multipliers)
+            return SearchOutcome(Status.INFEASIBLE, proof=SingleLayerProof(unit, original), stats=stats)
+    return SearchOutcome(Status.UNKNOWN, stats=stats)

@@ -1,0 +1,89 @@
+"""From hidden targets to a network: fit every unit, assemble, verify on the data as given.
+
+Every searcher ends here. When all units are separable the weights come from the exact
+learner and the network reproduces the targets on every training row; it is then re-checked
+by an independent forward pass on the data as given (with rigorous rounding bounds) before
+anyone calls it FEASIBLE. When some unit is not separable, :func:`best_effort_network`
+fills it with a hinge-loss fit so that an UNKNOWN answer still carries the best network seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.problem import Problem
+from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict
+from ftprop_exact.solvers.lp import fit_hinge
+
+
+@dataclass(frozen=True)
+class LayerFit:
+    """Verdicts of every unit of every layer for one choice of hidden targets."""
+
+    verdicts: tuple[tuple[UnitVerdict, ...], ...]
+
+    @property
+    def all_separable(self) -> bool:
+        """True iff every unit of every layer is (verified) separable."""
+        return all(v.separable is True for layer in self.verdicts for v in layer)
+
+    def failures(self) -> list[tuple[int, int, UnitVerdict]]:
+        """``(layer, unit, verdict)`` of every unit that is not verified separable (0-based)."""
+        return [
+            (d, j, v) for d, layer in enumerate(self.verdicts) for j, v in enumerate(layer) if v.separable is not True
+        ]
+
+
+def fit_layers(problem: Problem, hidden_targets: list[np.ndarray], learner: SeparabilityLearner) -> LayerFit:
+    """Check every unit of every layer for the given hidden targets.
+
+    Parameters
+    ----------
+    problem : Problem
+        Distinct rows and architecture.
+    hidden_targets : list of ndarray
+        ``T_1 .. T_{L-1}``, each (n_rows, width) in {-1, +1}.
+    learner : SeparabilityLearner
+        The convex learner.
+    """
+    verdicts = tuple(
+        tuple(learner.check_layer(problem.layer_inputs(d, hidden_targets), problem.layer_targets(d, hidden_targets)))
+        for d in range(problem.depth)
+    )
+    return LayerFit(verdicts)
+
+
+def _unit_weights(
+    problem: Problem, hidden_targets: list[np.ndarray], d: int, j: int, verdict: UnitVerdict
+) -> tuple[np.ndarray, float]:
+    if verdict.separable:
+        return np.asarray(verdict.weights, dtype=np.float64), float(verdict.bias)
+    A = problem.layer_inputs(d, hidden_targets)
+    return fit_hinge(A, problem.layer_targets(d, hidden_targets)[:, j], problem.counts)
+
+
+def best_effort_network(problem: Problem, hidden_targets: list[np.ndarray], fit: LayerFit) -> ThresholdNetwork:
+    """The network of the fitted units; non-separable units get a hinge-loss fit."""
+    layers = []
+    for d, layer_verdicts in enumerate(fit.verdicts):
+        pairs = [_unit_weights(problem, hidden_targets, d, j, v) for j, v in enumerate(layer_verdicts)]
+        W = np.vstack([w for w, _ in pairs])
+        b = np.array([bias for _, bias in pairs])
+        layers.append(Layer(W, b, problem.activation))
+    return ThresholdNetwork(tuple(layers), classes=problem.data.classes)
+
+
+def training_errors(problem: Problem, network: ThresholdNetwork) -> tuple[int, bool]:
+    """Errors of ``network`` on the data as given, and whether it is verified exact.
+
+    Returns
+    -------
+    (int, bool)
+        Number of examples with a wrong output, and True iff the network fits every
+        example with every sign certain under rigorous rounding bounds.
+    """
+    verification = network.verify(problem.data.X, problem.data.Y)
+    return verification.errors, verification.ok

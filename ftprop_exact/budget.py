@@ -1,0 +1,85 @@
+"""Time budgets and cooperative interruption shared by every searcher."""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+
+class Deadline:
+    """A wall-clock deadline that searchers poll, plus an interruption flag.
+
+    Parameters
+    ----------
+    time_limit : float or None
+        Seconds from now; ``None`` or ``inf`` means no limit.
+
+    Examples
+    --------
+    >>> d = Deadline(10.0)
+    >>> d.expired(), 0 < d.remaining() <= 10.0
+    (False, True)
+    >>> d.interrupt(); d.expired()
+    True
+    """
+
+    def __init__(self, time_limit: float | None, parent: Deadline | None = None) -> None:
+        if time_limit is not None and (math.isnan(time_limit) or time_limit < 0):
+            raise ValueError(f"time_limit must be a non-negative number of seconds; got {time_limit!r}")
+        self.start = time.monotonic()
+        self.time_limit = math.inf if time_limit is None else float(time_limit)
+        self._interrupted = False
+        self._parent = parent
+        self._hooks: list[Callable[[], None]] = []
+
+    def elapsed(self) -> float:
+        """Seconds since the deadline was created."""
+        return time.monotonic() - self.start
+
+    def remaining(self) -> float:
+        """Seconds left (0 when expired or interrupted; ``inf`` when unlimited)."""
+        if self._interrupted:
+            return 0.0
+        own = max(0.0, self.time_limit - self.elapsed())
+        return own if self._parent is None else min(own, self._parent.remaining())
+
+    def expired(self) -> bool:
+        """True once the time is up or :meth:`interrupt` was called."""
+        return self.remaining() <= 0.0
+
+    def interrupt(self) -> None:
+        """Ask every searcher polling this deadline to stop (e.g. on SIGINT).
+
+        Registered hooks run too (a native solver's stop function, say), so a solver that
+        does not poll stops as well. Safe to call from a signal handler.
+        """
+        self._interrupted = True
+        for hook in list(self._hooks):
+            hook()
+
+    @contextmanager
+    def hook(self, stop: Callable[[], None]) -> Iterator[None]:
+        """Run ``stop`` if this deadline (or a parent) is interrupted inside the block."""
+        chain = [self]
+        while chain[-1]._parent is not None:
+            chain.append(chain[-1]._parent)
+        for deadline in chain:
+            deadline._hooks.append(stop)
+        try:
+            yield
+        finally:
+            for deadline in chain:
+                deadline._hooks.remove(stop)
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether :meth:`interrupt` was called (here or on a parent)."""
+        return self._interrupted or (self._parent is not None and self._parent.interrupted)
+
+    def sub(self, fraction: float) -> Deadline:
+        """A child deadline ending after ``fraction`` of the remaining time, never later than
+        this one, and stopped whenever this one is interrupted."""
+        left = self.remaining()
+        return Deadline(left * fraction if math.isfinite(left) else None, parent=self)

@@ -1,0 +1,55 @@
+"""The ``ftprop`` command line: subcommands, error handling and exit codes.
+
+Exit codes follow solver conventions: 10 FEASIBLE, 20 INFEASIBLE, 0 UNKNOWN, 2 usage or
+bad input (with a message naming the file, row and column), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Sequence
+
+from ftprop_exact import __version__
+from ftprop_exact.commands import check_targets
+from ftprop_exact.errors import DataError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+_COMMANDS = (check_targets,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="ftprop",
+        description="Exact training and feasibility checking of small hard-threshold networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"ftprop_exact {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataError as exc:
+        print(f"ftprop: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("ftprop: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the last line of defence reports, never hides
+        traceback.print_exc()
+        print("ftprop: internal error (please report it with the traceback above)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

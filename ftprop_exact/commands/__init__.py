@@ -1,0 +1,1 @@
+"""Subcommands of the ``ftprop`` command line, one module each."""

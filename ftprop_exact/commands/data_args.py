@@ -1,0 +1,31 @@
+"""The data argument shared by every subcommand that reads a data set."""
+
+from __future__ import annotations
+
+import argparse
+
+from ftprop_exact.data import BUILTIN_DATASETS, Dataset, load_dataset
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``DATA`` and ``--label`` to a subcommand's parser."""
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="a CSV file with a header (label = last column), an NPZ file with arrays X and y, "
+        f"or a built-in data set ({', '.join(BUILTIN_DATASETS)}; e.g. digits:3,8)",
+    )
+    parser.add_argument("--label", metavar="COLUMN", help="name of the CSV label column (default: the last column)")
+
+
+def load_from_args(args: argparse.Namespace) -> Dataset:
+    """Load the data set named on the command line."""
+    return load_dataset(args.data, label=args.label)
+
+
+def describe(data: Dataset) -> str:
+    """One line describing a loaded data set."""
+    return (
+        f"data: {data.name}: {data.n_examples} examples, {data.n_features} features, "
+        f"classes {list(data.classes)}"
+    )

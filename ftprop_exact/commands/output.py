@@ -1,0 +1,33 @@
+"""Solver-style output: ``c`` comment lines and one ``s`` verdict line on stdout, or one JSON object."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from ftprop_exact.status import Status
+
+
+def comment(text: str, stream: TextIO | None = None) -> None:
+    """Print ``c <text>`` (one line per line of text) on stdout."""
+    stream = stream or sys.stdout
+    for line in text.splitlines() or [""]:
+        print(f"c {line}".rstrip(), file=stream)
+
+
+def verdict(status: Status, stream: TextIO | None = None) -> None:
+    """Print the verdict line ``s FEASIBLE`` / ``s INFEASIBLE`` / ``s UNKNOWN``."""
+    print(f"s {status.value}", file=stream or sys.stdout)
+
+
+def json_object(obj: dict[str, Any], stream: TextIO | None = None) -> None:
+    """Print exactly one JSON object (strict JSON: non-finite floats are refused)."""
+    stream = stream or sys.stdout
+    stream.write(json.dumps(obj, allow_nan=False) + "\n")
+    stream.flush()
+
+
+def log(text: str) -> None:
+    """Log a message on stderr (never on stdout, which carries the answer)."""
+    print(f"ftprop: {text}", file=sys.stderr)

@@ -1,0 +1,113 @@
+"""A training problem as the searchers see it: distinct rows, targets, architecture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ftprop_exact.data import Dataset
+from ftprop_exact.network import check_activation
+
+
+def check_hidden(hidden: object) -> tuple[int, ...]:
+    """Validate hidden widths: a sequence of positive integers (possibly empty).
+
+    Examples
+    --------
+    >>> check_hidden([3, 2])
+    (3, 2)
+    """
+    if isinstance(hidden, (int, np.integer)):
+        hidden = (hidden,)
+    try:
+        widths = tuple(hidden)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"hidden must be a sequence of positive integers; got {hidden!r}") from None
+    for w in widths:
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
+            raise ValueError(f"hidden widths must be positive integers; got {hidden!r}")
+    return tuple(int(w) for w in widths)
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Distinct training rows and the network architecture to fit.
+
+    Duplicate examples are merged (a network fits a row or not, however often it occurs);
+    ``counts`` remembers the multiplicities and ``row_index`` the original row of each
+    distinct row, so that certificates name rows of the data as given.
+
+    Attributes
+    ----------
+    data : Dataset
+        The data as given (the final verification runs on it).
+    X : ndarray of shape (u, n)
+        Distinct rows.
+    Y : ndarray of shape (u, k)
+        Their targets in {-1, +1}.
+    counts : ndarray of shape (u,)
+        Multiplicity of each distinct row.
+    row_index : ndarray of shape (u,)
+        Original 0-based row of each distinct row (its first occurrence).
+    hidden : tuple of int
+        Hidden widths (empty: a single layer).
+    activation : str
+        ``"sign"`` or ``"step"``.
+    conflict : tuple of (int, int) or None
+        Two original rows with identical features and different labels (then no network fits).
+    """
+
+    data: Dataset
+    X: np.ndarray
+    Y: np.ndarray
+    counts: np.ndarray
+    row_index: np.ndarray
+    hidden: tuple[int, ...]
+    activation: str
+    conflict: tuple[int, int] | None
+
+    @classmethod
+    def build(cls, data: Dataset, hidden: object, activation: str = "sign") -> Problem:
+        """Merge duplicates of ``data`` and validate the architecture."""
+        merged = data.merge_duplicates()
+        return cls(
+            data=data,
+            X=merged.X,
+            Y=merged.Y,
+            counts=merged.counts,
+            row_index=merged.first_index,
+            hidden=check_hidden(hidden),
+            activation=check_activation(activation),
+            conflict=merged.conflict,
+        )
+
+    @property
+    def n_rows(self) -> int:
+        """Number of distinct rows."""
+        return int(self.X.shape[0])
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Units per layer, input layer first: ``(n, *hidden, k)``."""
+        return (int(self.X.shape[1]), *self.hidden, int(self.Y.shape[1]))
+
+    @property
+    def depth(self) -> int:
+        """Number of layers with weights."""
+        return len(self.hidden) + 1
+
+    def layer_inputs(self, d: int, hidden_targets: list[np.ndarray]) -> np.ndarray:
+        """Inputs of layer ``d`` (0-based) in the activation's encoding.
+
+        Layer 0 reads ``X``; layer ``d`` reads hidden targets ``T_d`` as the network would
+        compute them: +-1 for ``sign``, 0/1 for ``step``.
+        """
+        if d == 0:
+            return np.asarray(self.X, dtype=np.float64)
+        T = np.asarray(hidden_targets[d - 1], dtype=np.float64)
+        return T if self.activation == "sign" else (T + 1.0) / 2.0
+
+    def layer_targets(self, d: int, hidden_targets: list[np.ndarray]) -> np.ndarray:
+        """Targets of layer ``d`` (0-based): a hidden target matrix, or ``Y`` for the output."""
+        return self.Y if d == len(self.hidden) else hidden_targets[d]

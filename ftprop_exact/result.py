@@ -1,0 +1,63 @@
+"""The answer of a solve: a frozen :class:`Result`, never a bare bool or None."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ftprop_exact.network import ThresholdNetwork
+from ftprop_exact.proofs import Proof
+from ftprop_exact.status import Status
+
+
+@dataclass(frozen=True)
+class Result:
+    """Verdict of one run.
+
+    Attributes
+    ----------
+    status : Status
+        FEASIBLE, INFEASIBLE or UNKNOWN.
+    network : ThresholdNetwork or None
+        FEASIBLE: a network re-verified on the data as given (zero errors). UNKNOWN: the
+        best network seen (fewest training errors), if any. INFEASIBLE: None.
+    errors : int or None
+        Training errors of ``network`` on the data as given (examples with a wrong output).
+    proof : Proof or None
+        INFEASIBLE only: the re-checkable proof.
+    hidden : tuple of int
+        Hidden widths asked for.
+    solver : str
+        Name of the searcher that produced the answer.
+    stats : mapping
+        Run statistics: ``seconds`` always; searchers add their own counters (LP checks,
+        per-layer calls, flips, restarts, ...).
+    """
+
+    status: Status
+    network: ThresholdNetwork | None = None
+    errors: int | None = None
+    proof: Proof | None = None
+    hidden: tuple[int, ...] = ()
+    solver: str = ""
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
+        if self.status is Status.FEASIBLE and (self.network is None or self.errors != 0):
+            raise ValueError("a FEASIBLE result needs a network with zero errors")
+        if self.status is Status.INFEASIBLE and self.proof is None:
+            raise ValueError("an INFEASIBLE result needs a proof")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (network in the documented format, proof summary)."""
+        return {
+            "status": self.status.value,
+            "hidden": list(self.hidden),
+            "network": None if self.network is None else self.network.to_dict(),
+            "errors": self.errors,
+            "proof": None if self.proof is None else self.proof.to_dict(),
+            "stats": dict(self.stats),
+            "solver": self.solver,
+        }

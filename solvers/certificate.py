@@ -1,0 +1,188 @@
+"""Non-separability certificates, derived and re-checked in exact rational arithmetic.
+
+Targets ``t`` over inputs ``A`` (m x n) are linearly separable -- there are ``w, b`` with
+``t_i (a_i . w + b) > 0`` for every row -- if and only if there is NO ``lambda >= 0``,
+``sum(lambda) = 1`` with ``sum_i lambda_i t_i [a_i; 1] = 0`` (Gordan's alternative; the
+bias coordinate makes the +1 and -1 weights each sum to 1/2, so the convex hulls of the two
+classes meet). A vertex of that polytope has at most ``n + 2`` nonzeros: the certificate is
+those rows and their multipliers.
+
+The LP finds the rows in floating point. Here the multipliers are recomputed exactly: every
+float is a rational, so the system is solved in rationals (FLINT's exact reduced row
+echelon form, python-flint). A certificate is only ever reported after
+:func:`verify_certificate` (plain Python integers, independent of FLINT) accepted it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+from typing import Sequence
+
+import flint
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Proof that a target column is not linearly separable.
+
+    Attributes
+    ----------
+    rows : tuple of int
+        0-based row indices into the inputs as given (at most ``n + 2`` of them).
+    multipliers : tuple of Fraction
+        Exact, positive, summing to 1, with ``sum lambda_i t_i [a_i; 1] = 0``.
+    """
+
+    rows: tuple[int, ...]
+    multipliers: tuple[Fraction, ...]
+
+    def to_dict(self) -> dict:
+        """Return the JSON form: rows, float multipliers and exact ``"p/q"`` strings."""
+        return {
+            "rows": [int(r) for r in self.rows],
+            "multipliers": [float(x) for x in self.multipliers],
+            "multipliers_exact": [f"{x.numerator}/{x.denominator}" for x in self.multipliers],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Certificate:
+        """Rebuild a certificate from :meth:`to_dict` output (exact multipliers are used)."""
+        rows = tuple(int(r) for r in data["rows"])
+        multipliers = tuple(Fraction(s) for s in data["multipliers_exact"])
+        if len(rows) != len(multipliers):
+            raise ValueError("certificate rows and multipliers differ in length")
+        return cls(rows=rows, multipliers=multipliers)
+
+
+def _row_to_integers(values: Sequence[float]) -> list[int]:
+    """Scale a row of floats by one power of two so that every entry is an integer."""
+    ratios = [float(v).as_integer_ratio() for v in values]
+    scale = max(q for _, q in ratios)  # denominators are powers of two: the max is the lcm
+    return [p * (scale // q) for p, q in ratios]
+
+
+def _gordan_system(A_rows: np.ndarray, t_rows: np.ndarray) -> flint.fmpq_mat:
+    """Exact augmented matrix of ``sum lambda_i t_i [a_i; 1; 1] = [0; 0; 1]``.
+
+    Rows are equations (n features, the bias, the normalisation), columns the candidate
+    rows, plus the right-hand side as the last column. Floats convert to rationals exactly.
+    """
+    k, n = A_rows.shape
+    signed = A_rows * t_rows[:, None]  # exact: multiplying by +-1
+    entries: list[flint.fmpq] = []
+    for j in range(n):
+        entries.extend(flint.fmpq(*float(v).as_integer_ratio()) for v in signed[:, j])
+        entries.append(flint.fmpq(0))
+    entries.extend(flint.fmpq(int(t)) for t in t_rows)
+    entries.append(flint.fmpq(0))
+    entries.extend([flint.fmpq(1)] * (k + 1))
+    return flint.fmpq_mat(n + 2, k + 1, entries)
+
+
+def _solve_exact(aug: flint.fmpq_mat) -> list[Fraction] | None:
+    """Basic solution of an exact augmented system (free unknowns 0), or None if inconsistent.
+
+    Uses FLINT's reduced row echelon form: each nonzero row of the RREF has a leading 1 in
+    its pivot column; a pivot in the right-hand-side column means no solution.
+    """
+    n_unknowns = aug.ncols() - 1
+    rref, rank = aug.rref()
+    solution = [Fraction(0)] * n_unknowns
+    for r in range(rank):
+        pivot = next(c for c in range(n_unknowns + 1) if rref[r, c] != 0)
+        if pivot == n_unknowns:
+            return None
+        value = rref[r, n_unknowns]
+        solution[pivot] = Fraction(int(value.p), int(value.q))
+    return solution
+
+
+def exact_certificate(
+    A: np.ndarray, t: np.ndarray, candidate_rows: Sequence[int]
+) -> Certificate | None:
+    """Turn candidate rows (from a floating-point LP) into an exact certificate.
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, n)
+        Inputs as given.
+    t : ndarray of shape (m,)
+        Targets in {-1, +1}.
+    candidate_rows : sequence of int
+        Rows that carry the LP's multipliers, most important first. Linearly dependent
+        extras are dropped by the elimination.
+
+    Returns
+    -------
+    Certificate or None
+        A verified certificate, or None when these rows do not yield one exactly.
+    """
+    rows = list(dict.fromkeys(int(r) for r in candidate_rows))
+    if not rows:
+        return None
+    A_rows = np.asarray(A, dtype=np.float64)[rows]
+    t_rows = np.asarray(t)[rows]
+    solution = _solve_exact(_gordan_system(A_rows, t_rows))
+    if solution is None or any(x < 0 for x in solution):
+        return None
+    support = [(r, x) for r, x in zip(rows, solution) if x != 0]
+    cert = Certificate(rows=tuple(r for r, _ in support), multipliers=tuple(x for _, x in support))
+    return cert if verify_certificate(A, t, cert) else None
+
+
+def verify_certificate(A: np.ndarray, t: np.ndarray, cert: Certificate) -> bool:
+    """Re-check a certificate in exact rational arithmetic, independently of how it was found.
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, n)
+        Inputs as given (floats are converted to rationals exactly).
+    t : ndarray of shape (m,)
+        Targets in {-1, +1}.
+    cert : Certificate
+        The claimed proof of non-separability.
+
+    Returns
+    -------
+    bool
+        True iff the rows are distinct and in range, every multiplier is positive, they
+        sum to 1, and ``sum lambda_i t_i [a_i; 1] = 0`` holds exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> A = np.array([[0.0], [1.0], [2.0]]); t = np.array([1, -1, 1])
+    >>> verify_certificate(A, t, Certificate((0, 1, 2), (Fraction(1, 4), Fraction(1, 2), Fraction(1, 4))))
+    True
+    """
+    A = np.asarray(A)
+    t = np.asarray(t)
+    m, n = A.shape
+    if len(cert.rows) != len(cert.multipliers) or not cert.rows:
+        return False
+    if len(set(cert.rows)) != len(cert.rows) or not all(0 <= r < m for r in cert.rows):
+        return False
+    if any(not isinstance(x, Fraction) or x <= 0 for x in cert.multipliers):
+        return False
+    if sum(cert.multipliers) != 1:
+        return False
+    signs = [int(t[r]) for r in cert.rows]
+    if any(s not in (-1, 1) for s in signs):
+        return False
+    # Common denominator: integer multipliers mu_i = lambda_i * L, then each equation is
+    # scaled to integers by a power of two (exact), so the test is on Python integers.
+    common = 1
+    for lam in cert.multipliers:
+        common = common * lam.denominator // gcd(common, lam.denominator)
+    mu = [int(lam * common) * s for lam, s in zip(cert.multipliers, signs)]
+    if sum(mu) != 0:
+        return False
+    block = np.asarray(A, dtype=np.float64)[list(cert.rows)]
+    for j in range(n):
+        if sum(m_i * a for m_i, a in zip(mu, _row_to_integers(list(block[:, j])))) != 0:
+            return False
+    return True

@@ -1,0 +1,242 @@
+"""The CP-SAT master model over hidden targets (logic-based Benders decomposition).
+
+Variables: one Boolean per (distinct row, hidden unit): its target (+1 iff true).
+
+Every layer whose inputs are +-1 values (all layers but the first, and the first too when
+every input column takes only two values) is modelled EXACTLY with integer weights:
+a unit with fan-in ``k`` separates its targets iff integers ``|w_p| <= B(k)``, ``|b| <= B(k)``
+give ``t_i (w . s_i + b) >= 1`` on every row, where ``B(k) = floor((k+1)^((k+1)/2) / 2^k)``
+(Muroga's bound; the proof, by Cramer's rule, Hadamard's inequality and the divisibility of
++-1 determinants by ``2^k``, is in docs/algorithms.md). Products ``w_p * s_p`` of an integer
+weight and a target literal become integer variables fixed by enforcement literals.
+
+The first layer over real inputs is not modelled: the LP checks each proposed column and a
+non-separable one becomes a cut (see :mod:`ftprop_exact.solvers.cuts`) added for every unit.
+
+Symmetry breaking that keeps proofs sound: each hidden unit may be negated together with its
+outgoing weights, so its target on row 0 is fixed to +1; units of a layer are
+interchangeable, so their columns are ordered (non-increasing) on the binary number formed by
+a prefix of rows 1..R. Both hold for some optimal representative of every solution, and the
+cuts are invariant under both, so the master stays equisatisfiable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+LEX_PREFIX_MAX = 30  # rows in the unit-order key (the key must fit in an int64)
+
+
+def muroga_bound(k: int) -> int:
+    """``floor((k+1)^((k+1)/2) / 2^k)``: integer weights and bias of this size suffice.
+
+    Examples
+    --------
+    >>> [muroga_bound(k) for k in (1, 2, 3, 4, 5, 6)]
+    [1, 1, 2, 3, 6, 14]
+    """
+    if k < 0:
+        raise ValueError("fan-in must be non-negative")
+    return math.isqrt((k + 1) ** (k + 1) // 4**k)
+
+
+def boolean_encoding(X: np.ndarray) -> np.ndarray | None:
+    """The +-1 encoding of data whose every column takes at most two values, else None.
+
+    Each column's smaller value maps to -1 and the larger to +1 (an affine map per column,
+    which preserves linear separability); constant columns are dropped (they only shift
+    the bias).
+    """
+    columns = []
+    for j in range(X.shape[1]):
+        values = np.unique(X[:, j])
+        if values.size > 2:
+            return None
+        if values.size == 2:
+            columns.append(np.where(X[:, j] == values[1], 1, -1))
+    if not columns:
+        return np.zeros((X.shape[0], 0), dtype=np.int8)
+    return np.stack(columns, axis=1).astype(np.int8)
+
+
+@dataclass
+class MasterSpec:
+    """Everything needed to (re)build the master; part of every CP-SAT proof.
+
+    Attributes
+    ----------
+    Y : ndarray of shape (u, k)
+        Output targets of the distinct rows.
+    hidden : tuple of int
+        Hidden widths (at least one layer).
+    weight_bounds : tuple of int
+        Bound on |w| and |b| for each modelled layer, ``d = 0 .. L-1`` (entry 0 is used only
+        when the first layer is modelled exactly).
+    first_layer_inputs : ndarray of shape (u, n') or None
+        +-1 encoded inputs when the first layer is modelled exactly; None for Benders cuts.
+    lex_prefix : int
+        Rows 1..lex_prefix order the units of each layer.
+    cuts : list of (rows, signs)
+        First-layer no-goods (row indices into the distinct rows).
+    """
+
+    Y: np.ndarray
+    hidden: tuple[int, ...]
+    weight_bounds: tuple[int, ...]
+    first_layer_inputs: np.ndarray | None
+    lex_prefix: int
+    cuts: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of distinct rows."""
+        return int(self.Y.shape[0])
+
+
+def default_weight_bounds(n_inputs: int, hidden: tuple[int, ...], max_weight: int | None) -> tuple[int, ...]:
+    """Muroga bounds per layer (fan-in of layer d), capped by ``max_weight`` when given."""
+    fan_in = (n_inputs, *hidden)
+    bounds = [muroga_bound(k) for k in fan_in]
+    if max_weight is not None:
+        bounds = [min(b, max_weight) for b in bounds]
+    return tuple(bounds)
+
+
+class MasterModel:
+    """The CP-SAT model of a :class:`MasterSpec`; cuts and hints can be added between solves."""
+
+    def __init__(self, spec: MasterSpec) -> None:
+        self.spec = spec
+        self.model = cp_model.CpModel()
+        u = spec.n_rows
+        self.targets: list[list[list[cp_model.IntVar]]] = [
+            [[self.model.new_bool_var(f"t{d + 1}_{i}_{j}") for j in range(width)] for i in range(u)]
+            for d, width in enumerate(spec.hidden)
+        ]
+        self._break_symmetry()
+        if spec.first_layer_inputs is not None:
+            fixed = spec.first_layer_inputs
+            self._add_layer(lambda i, p: int(fixed[i, p]), fixed.shape[1], 0)
+        for d in range(1, len(spec.hidden) + 1):
+            previous = self.targets[d - 1]
+            self._add_layer(lambda i, p, prev=previous: prev[i][p], spec.hidden[d - 1], d)
+        for rows, signs in spec.cuts:
+            self._add_cut_clauses(rows, signs)
+
+    # -- construction ---------------------------------------------------------------------
+    def _break_symmetry(self) -> None:
+        prefix = self.spec.lex_prefix
+        for layer in self.targets:
+            for j in range(len(layer[0])):
+                self.model.add(layer[0][j] == 1)  # negation symmetry: row 0 carries +1
+            if prefix <= 0:
+                continue
+            keys = [
+                sum((1 << (prefix - k)) * layer[k][j] for k in range(1, prefix + 1)) for j in range(len(layer[0]))
+            ]
+            for j in range(len(keys) - 1):
+                self.model.add(keys[j] >= keys[j + 1])  # permutation symmetry
+
+    def _unit_targets(self, d: int, j: int) -> Callable[[int], object]:
+        """Row -> the unit's target: a literal for hidden layers, +-1 for the output layer."""
+        if d < len(self.spec.hidden):
+            layer = self.targets[d]
+            return lambda i: layer[i][j]
+        Y = self.spec.Y
+        return lambda i: int(Y[i, j])
+
+    def _add_layer(self, inputs: Callable[[int, int], object], fan_in: int, d: int) -> None:
+        """Integer weights for every unit of layer ``d`` with +-1 inputs ``inputs(i, p)``."""
+        bound = self.spec.weight_bounds[d]
+        width = self.spec.hidden[d] if d < len(self.spec.hidden) else int(self.spec.Y.shape[1])
+        for j in range(width):
+            w = [self.model.new_int_var(-bound, bound, f"w{d + 1}_{j}_{p}") for p in range(fan_in)]
+            b = self.model.new_int_var(-bound, bound, f"b{d + 1}_{j}")
+            target = self._unit_targets(d, j)
+            for i in range(self.spec.n_rows):
+                z = b + sum(self._signed(w[p], inputs(i, p), bound) for p in range(fan_in))
+                t = target(i)
+                if isinstance(t, int):
+                    self.model.add(t * z >= 1)
+                else:
+                    self.model.add(z >= 1).only_enforce_if(t)
+                    self.model.add(z <= -1).only_enforce_if(~t)
+
+    def _signed(self, w: cp_model.IntVar, s: object, bound: int) -> object:
+        """``w * s`` for a +-1 input ``s`` (an int, or a literal: +1 iff true)."""
+        if isinstance(s, int):
+            return s * w
+        q = self.model.new_int_var(-bound, bound, "")
+        self.model.add(q == w).only_enforce_if(s)
+        self.model.add(q == -w).only_enforce_if(~s)
+        return q
+
+    def _add_cut_clauses(self, rows: tuple[int, ...], signs: tuple[int, ...]) -> None:
+        """Forbid the pattern and its negation on ``rows`` for every first-layer unit."""
+        layer = self.targets[0]
+        for j in range(len(layer[0])):
+            for sign in (1, -1):
+                # some row must differ from sign * pattern
+                self.model.add_bool_or(
+                    [~layer[r][j] if sign * s > 0 else layer[r][j] for r, s in zip(rows, signs)]
+                )
+
+    # -- between solves -------------------------------------------------------------------
+    def add_cut(self, rows: tuple[int, ...], signs: tuple[int, ...]) -> None:
+        """Add a first-layer cut (recorded in the spec, so proofs include it)."""
+        self.spec.cuts.append((tuple(rows), tuple(signs)))
+        self._add_cut_clauses(rows, signs)
+
+    def set_hint(self, hidden_targets: list[np.ndarray]) -> None:
+        """Hint CP-SAT with hidden targets (normalised to the symmetry-broken form first)."""
+        self.model.clear_hints()
+        for layer_vars, T in zip(self.targets, canonical_targets(hidden_targets, self.spec.lex_prefix)):
+            for i, row in enumerate(layer_vars):
+                for j, var in enumerate(row):
+                    self.model.add_hint(var, bool(T[i, j] > 0))
+
+    def solve(
+        self, time_limit: float, threads: int, seed: int, on_solver: Callable[[cp_model.CpSolver], None] | None = None
+    ) -> tuple[str, list[np.ndarray] | None, cp_model.CpSolver]:
+        """Solve; returns ("FEASIBLE" | "INFEASIBLE" | "UNKNOWN", targets or None, solver)."""
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
+        solver.parameters.num_workers = max(1, int(threads))
+        solver.parameters.random_seed = int(seed)
+        if on_solver is not None:
+            on_solver(solver)
+        status = solver.solve(self.model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            T = [
+                np.array([[1 if solver.boolean_value(v) else -1 for v in row] for row in layer], dtype=np.int8)
+                for layer in self.targets
+            ]
+            return "FEASIBLE", T, solver
+        if status == cp_model.INFEASIBLE:
+            return "INFEASIBLE", None, solver
+        if status == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"CP-SAT rejected the master model: {self.model.validate()}")
+        return "UNKNOWN", None, solver
+
+
+def canonical_targets(hidden_targets: list[np.ndarray], lex_prefix: int) -> list[np.ndarray]:
+    """Map hidden targets to the symmetry-broken representative of their class.
+
+    Each column is negated so that row 0 is +1, then the columns of each layer are sorted
+    by the order key; the next layer's input columns follow the same permutation (which
+    only permutes its weights). Feasibility is unchanged.
+    """
+    out = []
+    for T in hidden_targets:
+        T = np.asarray(T, dtype=np.int8) * np.where(np.asarray(T)[0] > 0, 1, -1).astype(np.int8)
+        if lex_prefix > 0:
+            bits = (T[1 : lex_prefix + 1] > 0).astype(object)
+            keys = [sum(int(bits[k, j]) << (lex_prefix - 1 - k) for k in range(bits.shape[0])) for j in range(T.shape[1])]
+            T = T[:, np.argsort(-np.array(keys, dtype=np.int64), kind="stable")]
+        out.append(T)
+    return out

@@ -1,0 +1,87 @@
+"""Learners (and later searchers) chosen by name, one facade over every back end."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Callable
+
+from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.lp import LPLearner
+
+if TYPE_CHECKING:  # searchers import the core modules, which import the learners
+    from ftprop_exact.solvers.search_base import TargetSearcher
+
+_LEARNERS: dict[str, Callable[..., SeparabilityLearner]] = {
+    "lp": LPLearner,
+}
+
+
+def learner_names() -> tuple[str, ...]:
+    """Names accepted by :func:`make_learner`."""
+    return tuple(sorted(_LEARNERS))
+
+
+def make_learner(name: str = "lp", **options: Any) -> SeparabilityLearner:
+    """Build a convex learner by name.
+
+    Parameters
+    ----------
+    name : str, default="lp"
+        One of :func:`learner_names`.
+    **options
+        Passed to the learner's constructor.
+
+    Returns
+    -------
+    SeparabilityLearner
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> make_learner("lp").name
+    'lp'
+    """
+    try:
+        factory = _LEARNERS[name]
+    except KeyError:
+        raise ValueError(f"unknown learner {name!r}; choose one of: {', '.join(learner_names())}") from None
+    return factory(**options)
+
+
+# Searchers are imported lazily ("module:Class"): some pull in heavy libraries (OR-Tools).
+_SEARCHERS: dict[str, str] = {
+    "cpsat": "ftprop_exact.solvers.cpsat:CPSATSearcher",
+}
+
+
+def searcher_names() -> tuple[str, ...]:
+    """Names accepted by :func:`make_searcher`."""
+    return tuple(sorted(_SEARCHERS))
+
+
+def make_searcher(name: str = "auto", **options: Any) -> TargetSearcher:
+    """Build a target searcher by name.
+
+    Parameters
+    ----------
+    name : str, default="auto"
+        One of :func:`searcher_names`.
+    **options
+        Passed to the searcher's constructor.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+    """
+    try:
+        path = _SEARCHERS[name]
+    except KeyError:
+        raise ValueError(f"unknown searcher {name!r}; choose one of: {', '.join(searcher_names())}") from None
+    module_name, class_name = path.split(":")
+    factory = getattr(importlib.import_module(module_name), class_name)
+    return factory(**options)

@@ -1,0 +1,6 @@
+"""Test configuration: make the test-only oracle module importable."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))

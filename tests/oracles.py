@@ -1,0 +1,72 @@
+"""Slow, independent reference implementations used as test oracles (no LP, no numpy linalg)."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+
+
+def _solve_fraction_system(columns: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+    """Unique solution of ``sum_j x_j columns[j] = rhs`` if the columns are independent and it is consistent."""
+    n_rows, n_cols = len(rhs), len(columns)
+    M = [[columns[j][i] for j in range(n_cols)] + [rhs[i]] for i in range(n_rows)]
+    row = 0
+    pivots = []
+    for col in range(n_cols):
+        p = next((i for i in range(row, n_rows) if M[i][col] != 0), None)
+        if p is None:
+            return None  # dependent columns: not a basis
+        M[row], M[p] = M[p], M[row]
+        head = M[row][col]
+        M[row] = [v / head for v in M[row]]
+        for i in range(n_rows):
+            if i != row and M[i][col] != 0:
+                f = M[i][col]
+                M[i] = [a - f * b for a, b in zip(M[i], M[row])]
+        pivots.append(col)
+        row += 1
+    if any(M[i][n_cols] != 0 for i in range(row, n_rows)):
+        return None
+    return [M[i][n_cols] for i in range(n_cols)]
+
+
+def separable_by_enumeration(A: np.ndarray, t: np.ndarray) -> bool:
+    """Exact separability by enumerating bases of Gordan's system.
+
+    ``t`` is NOT separable iff ``{lambda >= 0 : sum lambda_i t_i [a_i; 1; 1] = [0; 0; 1]}``
+    is nonempty iff it has a vertex, i.e. a set of linearly independent columns whose
+    (unique) solution is nonnegative.
+    """
+    m, n = A.shape
+    cols = [[Fraction(float(A[i, j])) * int(t[i]) for j in range(n)] + [Fraction(int(t[i])), Fraction(1)] for i in range(m)]
+    rhs = [Fraction(0)] * (n + 1) + [Fraction(1)]
+    for size in range(1, min(m, n + 2) + 1):
+        for subset in itertools.combinations(range(m), size):
+            sol = _solve_fraction_system([cols[i] for i in subset], rhs)
+            if sol is not None and all(x >= 0 for x in sol):
+                return False
+    return True
+
+
+def separable_by_integer_weights(A: np.ndarray, t: np.ndarray, w_max: int, b_max: int) -> bool:
+    """Separability of +-1 inputs by enumerating integer weights (Muroga bounds make it exact)."""
+    m, n = A.shape
+    grid = np.array(list(itertools.product(range(-w_max, w_max + 1), repeat=n)), dtype=np.int64)
+    z = grid @ A.astype(np.int64).T  # (candidates, m)
+    for b in range(-b_max, b_max + 1):
+        if np.any(np.all(t[None, :] * (z + b) > 0, axis=1)):
+            return True
+    return False
+
+
+def separates_exactly(A: np.ndarray, t: np.ndarray, w: np.ndarray, b: float) -> bool:
+    """Check ``t_i (a_i . w + b) > 0`` for every row in rational arithmetic."""
+    W = [Fraction(float(v)) for v in w]
+    B = Fraction(float(b))
+    for i in range(A.shape[0]):
+        z = sum((Fraction(float(A[i, j])) * W[j] for j in range(A.shape[1])), B)
+        if int(t[i]) * z <= 0:
+            return False
+    return True
