@@ -314,7 +314,8 @@ def merge_duplicate_rows(X: np.ndarray, Y: np.ndarray) -> MergedRows:
     Rows are compared bit for bit after folding ``-0.0`` into ``0.0``: a 64-bit hash of
     each row is sorted, and every row of a hash group is then compared with the group's
     first row, so a hash collision can never merge different rows (it falls back to an
-    exact byte sort). Runs in O(m n + m log m) time with O(m) extra memory.
+    exact byte sort). Runs in O(m n + m log m) time; besides the result it needs O(m k)
+    memory and a few MiB of scratch.
 
     Parameters
     ----------

@@ -54,7 +54,10 @@ def make_learner(name: str = "lp", **options: Any) -> SeparabilityLearner:
 
 # Searchers are imported lazily ("module:Class"): some pull in heavy libraries (OR-Tools).
 _SEARCHERS: dict[str, str] = {
+    "brute": "ftprop_exact.solvers.brute:BruteForceSearcher",
     "cpsat": "ftprop_exact.solvers.cpsat:CPSATSearcher",
+    "ftprop": "ftprop_exact.solvers.ftprop:FTPropSearcher",
+    "local": "ftprop_exact.solvers.local_search:LocalSearcher",
 }
 
 

@@ -1,0 +1,171 @@
+"""Exhaustive search for tiny problems: an independent oracle for the exact searchers.
+
+One hidden layer only. Every first-layer column (up to negation) is checked once by the
+exact LP; every multiset of ``h`` separable columns is then tried against the output
+layer, whose inputs are +-1 patterns: a unit fits iff some threshold function of ``h``
+inputs agrees with the labels on the patterns that occur. The threshold functions are
+enumerated from integer weights within generous bounds (``|w| <= 2 M(h)``,
+``|b| <= 2 (h+2) M(h) + 1``; twice the bound the CP-SAT master relies on, so the two
+do not share an assumption). Exhaustion is the proof, re-checkable by running it again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ftprop_exact.budget import Deadline
+from ftprop_exact.data import Dataset
+from ftprop_exact.problem import Problem
+from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
+from ftprop_exact.status import Status
+
+MAX_ROWS = 14  # distinct rows: 2^(rows-1) first-layer columns
+MAX_WIDTH = 4  # threshold functions of up to 4 inputs are enumerated
+MAX_COMBINATIONS = 2_000_000
+
+
+@lru_cache(maxsize=None)
+def threshold_truth_tables(h: int) -> np.ndarray:
+    """Every threshold function of ``h`` +-1 inputs as a truth-table bitmask (bit p = value on pattern p).
+
+    Pattern ``p`` has input ``q`` equal to +1 iff bit ``q`` of ``p`` is set.
+
+    Examples
+    --------
+    >>> [threshold_truth_tables(h).size for h in (1, 2, 3)]   # OEIS A000609
+    [4, 14, 104]
+    """
+    if not 0 <= h <= MAX_WIDTH:
+        raise ValueError(f"threshold functions are enumerated for at most {MAX_WIDTH} inputs")
+    m_h = (h + 1) ** ((h + 1) / 2) / 2**h
+    w_max, b_max = math.floor(2 * m_h), math.floor(2 * (h + 2) * m_h + 1)
+    patterns = np.array([[1 if (p >> q) & 1 else -1 for q in range(h)] for p in range(2**h)], dtype=np.int64)
+    grid = list(itertools.product(range(-w_max, w_max + 1), repeat=h))
+    weights = np.array(grid, dtype=np.int64).reshape(len(grid), h)
+    z = weights @ patterns.T  # (candidates, patterns)
+    bits = np.int64(1) << np.arange(2**h, dtype=np.int64)
+    tables = set()
+    for b in range(-b_max, b_max + 1):
+        positive = (z + b) > 0
+        tables.update(((positive * bits).sum(axis=1)).tolist())
+    return np.array(sorted(tables), dtype=np.int64)
+
+
+def _output_fits(patterns: np.ndarray, y: np.ndarray, tables: np.ndarray) -> bool:
+    """Is there a threshold function with value ``y_i`` on pattern ``patterns_i`` for all i?"""
+    care = 0
+    value = 0
+    for p, label in zip(patterns.tolist(), y.tolist()):
+        bit = 1 << p
+        if care & bit and bool(value & bit) != (label > 0):
+            return False
+        care |= bit
+        if label > 0:
+            value |= bit
+    return bool(np.any((tables & care) == value))
+
+
+@dataclass(frozen=True)
+class ExhaustiveProof:
+    """Exhaustive enumeration found no network (re-checked by enumerating again)."""
+
+    hidden: tuple[int, ...]
+    columns_checked: int
+    combinations_checked: int
+    kind: str = "exhaustive"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "kind": self.kind,
+            "hidden": list(self.hidden),
+            "columns_checked": self.columns_checked,
+            "combinations_checked": self.combinations_checked,
+        }
+
+    def verify(self, data: Dataset) -> bool:
+        """Re-run the enumeration on the data; True iff it again finds no network."""
+        from ftprop_exact.solvers.lp import LPLearner
+
+        problem = Problem.build(data, self.hidden)
+        if problem.conflict is not None:
+            return False
+        incumbent = Incumbent(problem)
+        outcome = BruteForceSearcher().search(problem, LPLearner(), Deadline(None), incumbent, np.random.default_rng(0))
+        return outcome.status is Status.INFEASIBLE
+
+
+class BruteForceSearcher:
+    """Exhaustive search over first-layer columns (one hidden layer, tiny problems only).
+
+    Raises
+    ------
+    ValueError
+        When the problem is too large (the message says which limit).
+    """
+
+    name = "brute"
+
+    def search(
+        self,
+        problem: Problem,
+        learner: SeparabilityLearner,
+        deadline: Deadline,
+        incumbent: Incumbent,
+        rng: np.random.Generator,
+    ) -> SearchOutcome:
+        """Enumerate; FEASIBLE with a network, INFEASIBLE with an exhaustive proof, or UNKNOWN on time-out."""
+        self._check_size(problem)
+        h = problem.hidden[0]
+        u = problem.n_rows
+        columns = self._separable_columns(problem, learner)
+        tables = threshold_truth_tables(h)
+        weights_of_bits = 1 << np.arange(h)
+        combos = 0
+        for chosen in itertools.combinations_with_replacement(range(len(columns)), h):
+            combos += 1
+            if combos % 4096 == 0 and deadline.expired():
+                return SearchOutcome(Status.UNKNOWN, stats={"columns": len(columns), "combinations": combos})
+            T1 = np.stack([columns[c] for c in chosen], axis=1)
+            patterns = ((T1 > 0) * weights_of_bits).sum(axis=1)
+            if all(_output_fits(patterns, problem.Y[:, k], tables) for k in range(problem.Y.shape[1])):
+                try_targets(problem, [T1], learner, incumbent)
+                if incumbent.exact:
+                    return SearchOutcome(Status.FEASIBLE, stats={"columns": len(columns), "combinations": combos})
+        stats = {"columns": len(columns), "combinations": combos, "rows": u}
+        return SearchOutcome(Status.INFEASIBLE, proof=ExhaustiveProof(problem.hidden, 2 ** (u - 1), combos), stats=stats)
+
+    @staticmethod
+    def _check_size(problem: Problem) -> None:
+        if len(problem.hidden) != 1:
+            raise ValueError("the brute-force searcher handles exactly one hidden layer")
+        h, u = problem.hidden[0], problem.n_rows
+        if h > MAX_WIDTH:
+            raise ValueError(f"the brute-force searcher handles widths up to {MAX_WIDTH}; asked for {h}")
+        if u > MAX_ROWS:
+            raise ValueError(f"the brute-force searcher handles up to {MAX_ROWS} distinct rows; the data has {u}")
+        n_columns = 2 ** (u - 1)
+        if math.comb(n_columns + h - 1, h) > MAX_COMBINATIONS:
+            raise ValueError(
+                f"too large for brute force: up to {math.comb(n_columns + h - 1, h)} column combinations "
+                f"(limit {MAX_COMBINATIONS}); use fewer rows or a smaller width"
+            )
+
+    @staticmethod
+    def _separable_columns(problem: Problem, learner: SeparabilityLearner) -> list[np.ndarray]:
+        """Every first-layer column with row 0 = +1 that the LP proves separable."""
+        u = problem.n_rows
+        candidates = np.array(
+            [[1] + [1 if (c >> i) & 1 else -1 for i in range(u - 1)] for c in range(2 ** (u - 1))], dtype=np.int8
+        ).T
+        verdicts = learner.check_layer(problem.X, candidates)
+        if any(v.separable is None for v in verdicts):
+            raise RuntimeError("the LP left a first-layer column undecided; brute force cannot conclude")
+        return [candidates[:, c] for c, v in enumerate(verdicts) if v.separable]

@@ -1,0 +1,532 @@
+"""Shared machinery of the flip-based target searchers (``"ftprop"`` and ``"local"``).
+
+Both searchers keep a :class:`TargetState`: hidden targets ``T_1 .. T_{L-1}`` (on the
+problem's distinct rows) and weights for every unit. Its invariant between moves: every
+unit of every *hidden* layer is separable and its stored weights are a verified separator,
+so the network of the state computes exactly the hidden targets; only the output layer may
+still fail, and its failing units carry loss-minimising weights. The network of a state is
+therefore always a sensible anytime answer.
+
+The pieces:
+
+- :meth:`TargetState.random`: a random network; the hidden targets are its activations.
+- :class:`UnitChecker`: exact per-unit separability with two cheap fast paths (the current
+  weights, then a bias shift) before the convex learner; first-layer certificates become
+  no-good cuts (:class:`~ftprop_exact.solvers.cuts.CutPool`).
+- :func:`fit_unit`: weights minimising a (weighted) layer loss for a non-separable unit.
+- :func:`flip_deltas`: the change of a layer's loss when one upstream target flips (the
+  discrete derivative ``dL_d / dh_{d-1}``), and :func:`flip_gradient`, its linearisation.
+- :func:`hyperplane_distances`: "disturbance" of each upstream flip (distance of the
+  example to the upstream unit's hyperplane): flips with the smallest come first.
+- :class:`Tabu`, :func:`restart_rngs`, :func:`without_hidden_layers`, :class:`SearchStats`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.problem import Problem
+from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict, verified_separator
+from ftprop_exact.solvers.certificate import Certificate
+from ftprop_exact.solvers.cuts import Cut, CutPool
+from ftprop_exact.solvers.losses import LayerLoss
+from ftprop_exact.solvers.lp import fit_hinge
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+
+__all__ = [
+    "SearchStats",
+    "TargetState",
+    "Tabu",
+    "UnitChecker",
+    "fit_unit",
+    "flip_deltas",
+    "flip_gradient",
+    "hyperplane_distances",
+    "layer_loss",
+    "restart_rngs",
+    "without_hidden_layers",
+]
+
+_TINY_WEIGHT = 1e-3  # importance of rows the downstream loss is indifferent about
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class SearchStats:
+    """Counters every flip searcher reports in ``Result.stats``.
+
+    Attributes
+    ----------
+    layer_calls : list of int
+        Calls of the per-layer procedure, one counter per layer (output last).
+    lp_checks : int
+        Unit checks answered by the convex learner.
+    fast_checks : int
+        Unit checks answered by a fast path (current weights or a bias shift).
+    cut_skips : int
+        Candidate columns rejected by a no-good cut without any check.
+    flips : int
+        Hidden targets changed by accepted moves.
+    moves_tried, moves_accepted : int
+        Candidate moves evaluated and kept.
+    restarts : int
+        Fresh starts after the first.
+    """
+
+    layer_calls: list[int]
+    lp_checks: int = 0
+    fast_checks: int = 0
+    cut_skips: int = 0
+    flips: int = 0
+    moves_tried: int = 0
+    moves_accepted: int = 0
+    restarts: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_problem(cls, problem: Problem) -> SearchStats:
+        """Zero counters sized for ``problem``."""
+        return cls(layer_calls=[0] * problem.depth)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        out = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        out["layer_calls"] = list(self.layer_calls)
+        out.update(self.extra)
+        return out
+
+
+# --------------------------------------------------------------------------- the state
+
+
+class TargetState:
+    """Hidden targets and the weights of every unit, on the problem's distinct rows.
+
+    Parameters
+    ----------
+    problem : Problem
+        The training problem.
+    targets : list of ndarray
+        ``T_1 .. T_{L-1}``, int8 arrays of shape ``(n_rows, width)`` in {-1, +1}.
+    weights, biases : list of ndarray
+        Per layer ``(width, fan_in)`` and ``(width,)`` float64.
+    fits : list of ndarray of bool
+        Per layer and unit: True iff the stored weights are a verified separator of the
+        unit's current targets given the layer's current inputs.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        targets: list[np.ndarray],
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        fits: list[np.ndarray],
+    ) -> None:
+        self.problem = problem
+        self.targets = targets
+        self.weights = weights
+        self.biases = biases
+        self.fits = fits
+
+    @classmethod
+    def random(cls, problem: Problem, rng: np.random.Generator) -> TargetState:
+        """A random network; its activations become the hidden targets.
+
+        First-layer hyperplanes have Gaussian normals and pass through random training
+        rows (so that they cut the data); deeper layers have Gaussian weights and biases
+        on the activation's encoding. Hidden units separate their own activations by
+        construction (ties ``z == 0`` are re-checked by the first :class:`UnitChecker` call).
+        """
+        targets: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        biases: list[np.ndarray] = []
+        H = np.asarray(problem.X, dtype=np.float64)
+        for d, width in enumerate(problem.widths[1:]):
+            W = rng.normal(size=(width, H.shape[1]))
+            if d == 0:
+                anchors = H[rng.integers(H.shape[0], size=width)]
+                b = -np.einsum("ij,ij->i", W, anchors)
+            else:
+                b = -W @ H.mean(axis=0) + 0.5 * rng.normal(size=width)
+            weights.append(W)
+            biases.append(b)
+            if d < len(problem.hidden):
+                targets.append(np.where(H @ W.T + b > 0, 1, -1).astype(np.int8))
+                H = problem.layer_inputs(d + 1, targets)
+        fits = [np.zeros(w, dtype=bool) for w in problem.widths[1:]]
+        return cls(problem, targets, weights, biases, fits)
+
+    # -- views -------------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """Number of layers with weights."""
+        return self.problem.depth
+
+    def inputs(self, d: int) -> np.ndarray:
+        """Inputs of layer ``d`` (0-based) in the activation's encoding."""
+        return self.problem.layer_inputs(d, self.targets)
+
+    def layer_targets(self, d: int) -> np.ndarray:
+        """Targets of layer ``d``: a hidden target matrix or the labels."""
+        return self.problem.layer_targets(d, self.targets)
+
+    def pre_activation(self, d: int) -> np.ndarray:
+        """``Z_d`` of shape ``(n_rows, width_d)`` from the layer's current inputs."""
+        return self.inputs(d) @ self.weights[d].T + self.biases[d]
+
+    def failing(self, d: int) -> np.ndarray:
+        """Units of layer ``d`` whose weights are not a verified separator."""
+        return np.flatnonzero(~self.fits[d])
+
+    def network(self) -> ThresholdNetwork:
+        """The network of the stored weights (applies to the data as given)."""
+        layers = tuple(Layer(W, b, self.problem.activation) for W, b in zip(self.weights, self.biases))
+        return ThresholdNetwork(layers, classes=self.problem.data.classes)
+
+    # -- changes -----------------------------------------------------------------------
+    def set_column(self, layer: int, unit: int, column: np.ndarray) -> None:
+        """Replace the targets of hidden unit ``unit`` of layer ``layer``.
+
+        Invalidates the unit's fit and every fit of the layer above (its inputs changed).
+        """
+        self.targets[layer][:, unit] = column
+        self.fits[layer][unit] = False
+        self.fits[layer + 1][:] = False
+
+    def copy(self) -> TargetState:
+        """A deep copy (the problem is shared)."""
+        return TargetState(
+            self.problem,
+            [T.copy() for T in self.targets],
+            [W.copy() for W in self.weights],
+            [b.copy() for b in self.biases],
+            [f.copy() for f in self.fits],
+        )
+
+    def restore(self, other: TargetState) -> None:
+        """Make this state equal to ``other`` (a copy taken earlier)."""
+        self.targets = [T.copy() for T in other.targets]
+        self.weights = [W.copy() for W in other.weights]
+        self.biases = [b.copy() for b in other.biases]
+        self.fits = [f.copy() for f in other.fits]
+
+    def set_unit(self, d: int, j: int, w: np.ndarray, b: float, fits: bool) -> None:
+        """Store weights of unit ``j`` of layer ``d``."""
+        self.weights[d][j] = w
+        self.biases[d][j] = b
+        self.fits[d][j] = fits
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _bias_shift(A: np.ndarray, t: np.ndarray, w: np.ndarray, b: float) -> UnitVerdict | None:
+    """Separate ``t`` by moving only the bias of ``(w, b)``, if that is enough (verified)."""
+    z = A @ w + b
+    positive = t > 0
+    if positive.all() or not positive.any():
+        return None
+    low, high = float(np.max(z[~positive])), float(np.min(z[positive]))
+    if not low < high:
+        return None
+    return verified_separator(A, t, w, b - (low + high) / 2.0)
+
+
+class UnitChecker:
+    """Exact per-unit separability checks for a :class:`TargetState`.
+
+    The current weights are tried first, then a shift of their bias (both verified
+    rigorously), then the convex learner. A first-layer non-separability certificate is
+    turned into a no-good :class:`~ftprop_exact.solvers.cuts.Cut` and stored in ``pool``.
+
+    Parameters
+    ----------
+    learner : SeparabilityLearner
+        The exact convex learner.
+    stats : SearchStats
+        Counters to update.
+    pool : CutPool, optional
+        Where first-layer cuts go (a fresh pool by default).
+    """
+
+    def __init__(self, learner: SeparabilityLearner, stats: SearchStats, pool: CutPool | None = None) -> None:
+        self.learner = learner
+        self.stats = stats
+        self.pool = pool if pool is not None else CutPool()
+        self._by_row: dict[int, list[Cut]] = defaultdict(list)
+        for cut in self.pool:
+            self._index(cut)
+
+    def _index(self, cut: Cut) -> None:
+        for r in cut.rows:
+            self._by_row[r].append(cut)
+
+    def verdict(self, A: np.ndarray, t: np.ndarray, w: np.ndarray, b: float) -> UnitVerdict:
+        """Decide one column, fast paths first."""
+        fast = verified_separator(A, t, w, b) or _bias_shift(A, t, w, b)
+        if fast is not None:
+            self.stats.fast_checks += 1
+            return fast
+        self.stats.lp_checks += 1
+        return self.learner.check(A, t)
+
+    def check_unit(self, state: TargetState, d: int, j: int) -> bool:
+        """Check unit ``j`` of layer ``d``; store verified weights; True iff separable."""
+        if state.fits[d][j]:
+            return True
+        A, t = state.inputs(d), state.layer_targets(d)[:, j]
+        verdict = self.verdict(A, t, state.weights[d][j], float(state.biases[d][j]))
+        if verdict.separable:
+            state.set_unit(d, j, verdict.weights, float(verdict.bias), True)
+            return True
+        if d == 0 and verdict.certificate is not None:
+            self.add_cut(verdict.certificate, t)
+        return False
+
+    def check_layer(self, state: TargetState, d: int) -> np.ndarray:
+        """Check every unit of layer ``d`` not known to fit; return the failing units."""
+        for j in state.failing(d):
+            self.check_unit(state, d, int(j))
+        return state.failing(d)
+
+    # -- no-good memory ----------------------------------------------------------------
+    def add_cut(self, certificate: Certificate, t: np.ndarray) -> None:
+        """Remember a first-layer certificate for target column ``t``."""
+        cut = Cut.from_certificate(certificate, t)
+        if self.pool.add(cut):
+            self._index(cut)
+
+    def forbidden(self, column: np.ndarray, changed_rows: np.ndarray) -> bool:
+        """True iff a known cut forbids this first-layer column.
+
+        Only cuts through ``changed_rows`` are tested: the column before the change was
+        separable, so no other cut can hold.
+        """
+        seen: set[int] = set()
+        for r in np.asarray(changed_rows).tolist():
+            for cut in self._by_row.get(int(r), ()):
+                if id(cut) not in seen:
+                    seen.add(id(cut))
+                    if cut.violated_by(column):
+                        self.stats.cut_skips += 1
+                        return True
+        return False
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def fit_unit(
+    loss: LayerLoss,
+    A: np.ndarray,
+    t: np.ndarray,
+    sample_weight: np.ndarray,
+    epochs: int = 60,
+) -> tuple[np.ndarray, float]:
+    """Weights minimising ``sum_i c_i l(a_i . w + b, t_i)`` for one unit.
+
+    The hinge optimum is an LP (:func:`~ftprop_exact.solvers.lp.fit_hinge`); the other
+    losses are non-convex and are improved from it by ``epochs`` steps of Adam.
+
+    Parameters
+    ----------
+    loss : LayerLoss
+        The layer loss.
+    A : ndarray of shape (m, n)
+        Inputs.
+    t : ndarray of shape (m,)
+        Targets in {-1, +1}.
+    sample_weight : ndarray of shape (m,)
+        Row weights ``c`` (multiplicities times importance).
+    epochs : int, default=60
+        Gradient steps for non-convex losses.
+
+    Returns
+    -------
+    (ndarray of shape (n,), float)
+    """
+    w, b = fit_hinge(A, t, sample_weight)
+    if loss.convex or epochs <= 0:
+        return w, b
+    theta = np.append(w, b)
+    scale = max(float(np.max(np.abs(theta))), 1.0)
+    Ab = np.hstack([A, np.ones((A.shape[0], 1))])
+    first, second = np.zeros_like(theta), np.zeros_like(theta)
+    rate = 0.02 * scale
+    for k in range(1, epochs + 1):
+        grad = Ab.T @ (sample_weight * loss.derivative(Ab @ theta, t))
+        first = 0.9 * first + 0.1 * grad
+        second = 0.999 * second + 0.001 * grad * grad
+        theta -= rate * (first / (1 - 0.9**k)) / (np.sqrt(second / (1 - 0.999**k)) + 1e-12)
+    return theta[:-1], float(theta[-1])
+
+
+def _loss_weights(state: TargetState, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of layer ``d`` on the loss's scale: separators rescaled to a unit margin."""
+    W, b = state.weights[d].copy(), state.biases[d].copy()
+    if state.fits[d].any():
+        Z = state.inputs(d) @ W.T + b
+        margin = np.min(state.layer_targets(d) * Z, axis=0)
+        scale = np.where(state.fits[d] & (margin > 0), margin, 1.0)
+        W /= scale[:, None]
+        b /= scale
+    return W, b
+
+
+def layer_loss(state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray) -> float:
+    """Total weighted loss of layer ``d`` (separators on a unit-margin scale).
+
+    Parameters
+    ----------
+    importance : ndarray of shape (n_rows, width_d)
+        Per unit-example weights (multiplicities already included).
+    """
+    W, b = _loss_weights(state, d)
+    Z = state.inputs(d) @ W.T + b
+    return float(np.sum(importance * loss.value(Z, state.layer_targets(d))))
+
+
+def _flip_steps(state: TargetState, layer: int) -> np.ndarray:
+    """Change of each encoded input when hidden target ``T[layer][i, j]`` flips."""
+    T = state.targets[layer].astype(np.float64)
+    return -2.0 * T if state.problem.activation == "sign" else -T
+
+
+def flip_deltas(state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray) -> np.ndarray:
+    """Exact change of layer ``d``'s loss when one target of layer ``d - 1`` flips.
+
+    The finite-difference form of ``dL_d / dh_{d-1}`` times the flip: entry ``(i, j)`` is
+    ``L_d(T_{d-1} with (i, j) flipped) - L_d(T_{d-1})`` at the current weights of layer
+    ``d``. A negative entry is a flip the layer wants: ``-sign(dL/dh)`` differs from the
+    current target there, and ``|delta|`` is its importance.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, width_{d-1})
+    """
+    W, b = _loss_weights(state, d)
+    Z = state.inputs(d) @ W.T + b
+    T = state.layer_targets(d)
+    base = loss.value(Z, T)
+    step = _flip_steps(state, d - 1)
+    moved = Z[:, None, :] + step[:, :, None] * W.T[None, :, :]
+    change = loss.value(moved, T[:, None, :]) - base[:, None, :]
+    return np.einsum("ijk,ik->ij", change, importance)
+
+
+def flip_gradient(state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray) -> np.ndarray:
+    """Linearised :func:`flip_deltas`: ``(dL_d/dh_{d-1}) * (change of h)`` per flip.
+
+    This is the paper's heuristic (targets ``-sign(dL/dh)``, importance ``|dL/dh|``),
+    expressed as a predicted loss change so that both forms are interchangeable.
+    """
+    W, b = _loss_weights(state, d)
+    Z = state.inputs(d) @ W.T + b
+    gradient = (importance * loss.derivative(Z, state.layer_targets(d))) @ W
+    return gradient * _flip_steps(state, d - 1)
+
+
+def hyperplane_distances(state: TargetState, layer: int) -> np.ndarray:
+    """``|z| / ||w||`` of every unit-example of hidden layer ``layer`` (the disturbance).
+
+    Small values are examples close to the unit's hyperplane: flipping them moves the
+    separator least.
+    """
+    Z = state.pre_activation(layer)
+    norms = np.linalg.norm(state.weights[layer], axis=1)
+    return np.abs(Z) / np.where(norms > 0, norms, 1.0)
+
+
+def fit_failing(
+    state: TargetState, d: int, units: np.ndarray, loss: LayerLoss, importance: np.ndarray, epochs: int
+) -> None:
+    """Give each failing unit of layer ``d`` the weights minimising its weighted loss."""
+    A, T = state.inputs(d), state.layer_targets(d)
+    for j in np.asarray(units).tolist():
+        w, b = fit_unit(loss, A, T[:, j], importance[:, j], epochs)
+        state.set_unit(d, j, w, b, False)
+
+
+def realise(state: TargetState, checker: UnitChecker, layer: int) -> bool:
+    """Replace the targets of the failing units of hidden layer ``layer`` by their activations.
+
+    Restores the invariant "hidden layers fit" after a failed attempt: each failing unit's
+    loss-fit weights become a separator of their own activations. Returns False if a
+    realised column could not be verified (ties at ``z == 0``), leaving it failing.
+    """
+    ok = True
+    Z = state.pre_activation(layer)
+    for j in state.failing(layer).tolist():
+        state.set_column(layer, j, np.where(Z[:, j] > 0, 1, -1).astype(np.int8))
+        ok = checker.check_unit(state, layer, j) and ok
+    return ok
+
+
+# --------------------------------------------------------------------------- search helpers
+
+
+class Tabu:
+    """Recently changed (layer, row, unit) entries that may not change again for a while.
+
+    Parameters
+    ----------
+    tenure : int
+        Moves during which an entry stays tabu.
+    """
+
+    def __init__(self, tenure: int) -> None:
+        self.tenure = tenure
+        self.clock = 0
+        self._until: dict[tuple[int, int, int], int] = {}
+
+    def tick(self) -> None:
+        """Advance the move clock."""
+        self.clock += 1
+
+    def add(self, layer: int, rows: np.ndarray, unit: int, tenure: int | None = None) -> None:
+        """Make entries tabu for ``tenure`` moves (default: the tabu tenure)."""
+        until = self.clock + (self.tenure if tenure is None else tenure)
+        for r in np.asarray(rows).reshape(-1).tolist():
+            self._until[(layer, int(r), unit)] = until
+
+    def mask(self, layer: int, shape: tuple[int, int]) -> np.ndarray:
+        """Boolean matrix of the entries of ``layer`` that are tabu now."""
+        out = np.zeros(shape, dtype=bool)
+        for (d, r, j), until in self._until.items():
+            if d == layer and until > self.clock:
+                out[r, j] = True
+        return out
+
+
+def restart_rngs(rng: np.random.Generator, restarts: int | None) -> Iterator[tuple[int, np.random.Generator]]:
+    """One independent generator per start, derived reproducibly from ``rng``."""
+    counter = itertools.count() if restarts is None else range(restarts + 1)
+    for k in counter:
+        yield k, np.random.default_rng(rng.integers(2**63))
+
+
+def offer(state: TargetState, incumbent: Incumbent) -> bool:
+    """Offer the network of ``state`` (and its hidden targets) to the incumbent."""
+    return incumbent.offer(state.network(), [T.copy() for T in state.targets])
+
+
+def without_hidden_layers(
+    problem: Problem, learner: SeparabilityLearner, incumbent: Incumbent, stats: SearchStats
+) -> SearchOutcome:
+    """Decide a problem without hidden layers (one LP per output unit; a certificate is a
+    proof), for callers of ``search`` that bypass :func:`ftprop_exact.solve`."""
+    from ftprop_exact.api import single_layer_outcome  # api imports the searchers lazily
+
+    stats.layer_calls[0] += 1
+    outcome = single_layer_outcome(problem, learner, incumbent)
+    stats.lp_checks += int(outcome.stats.get("lp_checks", 0))
+    return SearchOutcome(outcome.status, outcome.proof, stats.as_dict())
