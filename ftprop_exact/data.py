@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact.errors import DataError
+from ftprop_exact.rows import group_identical_rows
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -47,7 +48,6 @@ BUILTIN_DATASETS: tuple[str, ...] = ("iris", "wine", "breast_cancer", "digits")
 _LABELLED_BUILTINS = ("iris", "wine", "breast_cancer")  # labels are the target names
 _CSV_CELLS_PER_CHUNK = 4_000_000  # cells parsed per pandas chunk (bounds the extra memory)
 _CSV_MIN_CHUNK_ROWS = 1024
-_HASH_BLOCK_BYTES = 1 << 22  # rows hashed per block in merge_duplicate_rows (~4 MiB)
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -343,19 +343,15 @@ def merge_duplicate_rows(X: np.ndarray, Y: np.ndarray) -> MergedRows:
             f"merge_duplicate_rows needs X of shape (m, n) and Y of shape (m, k); "
             f"got {X.shape} and {Y.shape}"
         )
-    m = X.shape[0]
-    rep = _first_equal_row(X)  # rep[i]: first row equal to row i
-    first_index = np.flatnonzero(rep == np.arange(m))
-    position = np.empty(m, dtype=np.intp)
-    position[first_index] = np.arange(first_index.size)
-    inverse = position[rep]
+    groups = group_identical_rows(X)
+    first_index, inverse = groups.first_index, groups.inverse
     return MergedRows(
         X=X[first_index],
         Y=Y[first_index],
-        counts=np.bincount(inverse, minlength=first_index.size),
+        counts=groups.counts(),
         first_index=first_index,
         inverse=inverse,
-        conflict=_first_conflict(Y, rep),
+        conflict=_first_conflict(Y, first_index[inverse]),
     )
 
 
@@ -892,59 +888,6 @@ def _select_classes(selection: str, class_names: list[str], spec: str) -> list[i
 
 
 # --------------------------------------------------------------------------- duplicates
-
-
-def _row_hashes(X: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of every row's bytes, with ``-0.0`` folded into ``0.0``."""
-    m, n = X.shape
-    multipliers = np.random.default_rng(0x5EED).integers(
-        0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True
-    ) | np.uint64(1)
-    hashes = np.empty(m, dtype=np.uint64)
-    step = max(1, _HASH_BLOCK_BYTES // (8 * max(n, 1)))
-    for r0 in range(0, m, step):
-        bits = (X[r0 : r0 + step] + 0.0).view(np.uint64)
-        bits ^= bits >> np.uint64(29)  # let the high (exponent) bits reach the low ones
-        bits *= multipliers
-        hashes[r0 : r0 + step] = bits.sum(axis=1, dtype=np.uint64)
-    return hashes
-
-
-def _first_equal_row(X: np.ndarray) -> np.ndarray:
-    """For every row, the index of the first row equal to it (``-0.0 == 0.0``)."""
-    m = X.shape[0]
-    if m == 0:
-        return np.zeros(0, dtype=np.intp)
-    hashes = _row_hashes(X)
-    order = np.argsort(hashes, kind="stable")
-    sorted_hashes = hashes[order]
-    starts = np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]]
-    leader = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]  # smallest index in group
-    rep = np.empty(m, dtype=np.intp)
-    rep[order] = leader
-    if not _rows_equal(X, np.flatnonzero(rep != np.arange(m)), rep):
-        return _first_equal_row_exact(X)  # a hash collision: sort the row bytes instead
-    return rep
-
-
-def _rows_equal(X: np.ndarray, rows: np.ndarray, rep: np.ndarray) -> bool:
-    """Whether ``X[i] == X[rep[i]]`` (bitwise, ``-0.0`` as ``0.0``) for every i in rows."""
-    step = max(1, _HASH_BLOCK_BYTES // (8 * max(X.shape[1], 1)))
-    for r0 in range(0, rows.size, step):
-        part = rows[r0 : r0 + step]
-        a = (X[part] + 0.0).view(np.uint64)
-        b = (X[rep[part]] + 0.0).view(np.uint64)
-        if not np.array_equal(a, b):
-            return False
-    return True
-
-
-def _first_equal_row_exact(X: np.ndarray) -> np.ndarray:
-    """Slow exact version of :func:`_first_equal_row` (sorts the rows' bytes)."""
-    m, n = X.shape
-    keys = np.ascontiguousarray(X + 0.0).view(np.dtype((np.void, 8 * n)))[:, 0]
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return first[inverse.reshape(-1)].astype(np.intp)
 
 
 def _first_conflict(Y: np.ndarray, rep: np.ndarray) -> tuple[int, int] | None:

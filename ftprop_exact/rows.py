@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_HASH_BLOCK_BYTES = 1 << 22  # rows hashed per block (~4 MiB of scratch)
+
 
 @dataclass(frozen=True)
 class RowGroups:
@@ -39,7 +41,7 @@ def group_identical_rows(A: np.ndarray) -> RowGroups:
     Parameters
     ----------
     A : ndarray of shape (m, n)
-        Any numeric matrix without NaN.
+        Any numeric matrix without NaN (converted to float64).
 
     Returns
     -------
@@ -53,19 +55,67 @@ def group_identical_rows(A: np.ndarray) -> RowGroups:
     >>> g.first_index.tolist(), g.inverse.tolist()
     ([0, 1], [0, 1, 0])
     """
-    A = np.ascontiguousarray(A)
-    m = A.shape[0]
-    if A.dtype.kind == "f":
-        A = A + 0.0  # folds -0.0 into 0.0 so that equal values share their bytes
-    if m == 0 or A.shape[1] == 0:
-        return RowGroups(np.zeros(min(m, 1), dtype=np.intp), np.zeros(m, dtype=np.intp))
-    row_bytes = np.dtype((np.void, A.dtype.itemsize * A.shape[1]))
-    keys = A.reshape(m, -1).view(row_bytes)[:, 0]
+    rep = first_equal_row(np.ascontiguousarray(A, dtype=np.float64))
+    m = rep.size
+    first_index = np.flatnonzero(rep == np.arange(m))
+    position = np.empty(m, dtype=np.intp)
+    position[first_index] = np.arange(first_index.size)
+    return RowGroups(first_index=first_index, inverse=position[rep])
+
+
+def _row_hashes(X: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of every row's bytes, with ``-0.0`` folded into ``0.0``."""
+    m, n = X.shape
+    multipliers = np.random.default_rng(0x5EED).integers(
+        0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True
+    ) | np.uint64(1)
+    hashes = np.empty(m, dtype=np.uint64)
+    step = max(1, _HASH_BLOCK_BYTES // (8 * max(n, 1)))
+    for r0 in range(0, m, step):
+        bits = (X[r0 : r0 + step] + 0.0).view(np.uint64)
+        bits ^= bits >> np.uint64(29)  # let the high (exponent) bits reach the low ones
+        bits *= multipliers
+        hashes[r0 : r0 + step] = bits.sum(axis=1, dtype=np.uint64)
+    return hashes
+
+
+def first_equal_row(X: np.ndarray) -> np.ndarray:
+    """For every row, the index of the first row equal to it (``-0.0 == 0.0``).
+
+    Rows are hashed (64 bits), the hashes sorted, and every row of a hash group compared
+    with the group's first row, so a collision can never merge different rows (it falls
+    back to an exact byte sort). O(m n + m log m) time, a few MiB of scratch.
+    """
+    m = X.shape[0]
+    if m == 0:
+        return np.zeros(0, dtype=np.intp)
+    hashes = _row_hashes(X)
+    order = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[order]
+    starts = np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]]
+    leader = order[np.flatnonzero(starts)[np.cumsum(starts) - 1]]  # smallest index in group
+    rep = np.empty(m, dtype=np.intp)
+    rep[order] = leader
+    if not _rows_equal(X, np.flatnonzero(rep != np.arange(m)), rep):
+        return _first_equal_row_exact(X)  # a hash collision: sort the row bytes instead
+    return rep
+
+
+def _rows_equal(X: np.ndarray, rows: np.ndarray, rep: np.ndarray) -> bool:
+    """Whether ``X[i] == X[rep[i]]`` (bitwise, ``-0.0`` as ``0.0``) for every i in rows."""
+    step = max(1, _HASH_BLOCK_BYTES // (8 * max(X.shape[1], 1)))
+    for r0 in range(0, rows.size, step):
+        part = rows[r0 : r0 + step]
+        a = (X[part] + 0.0).view(np.uint64)
+        b = (X[rep[part]] + 0.0).view(np.uint64)
+        if not np.array_equal(a, b):
+            return False
+    return True
+
+
+def _first_equal_row_exact(X: np.ndarray) -> np.ndarray:
+    """Slow exact version of :func:`_first_equal_row` (sorts the rows' bytes)."""
+    m, n = X.shape
+    keys = np.ascontiguousarray(X + 0.0).view(np.dtype((np.void, 8 * n)))[:, 0]
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return RowGroups(
-        first_index=first[order].astype(np.intp),
-        inverse=rank[inverse.reshape(-1)].astype(np.intp),
-    )
+    return first[inverse.reshape(-1)].astype(np.intp)

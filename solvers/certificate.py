@@ -186,3 +186,73 @@ def verify_certificate(A: np.ndarray, t: np.ndarray, cert: Certificate) -> bool:
         if sum(m_i * a for m_i, a in zip(mu, _row_to_integers(list(block[:, j])))) != 0:
             return False
     return True
+
+
+@dataclass(frozen=True)
+class ExactDecision:
+    """Outcome of :func:`decide_exactly`: a certificate, or exact separating weights."""
+
+    certificate: Certificate | None = None
+    weights: tuple[Fraction, ...] | None = None
+    bias: Fraction | None = None
+
+
+def decide_exactly(A: np.ndarray, t: np.ndarray, candidate_rows: Sequence[int]) -> ExactDecision:
+    """Decide Gordan's system on some rows by an exact phase-1 simplex (rational arithmetic).
+
+    The fallback for ill-conditioned data, where a floating-point LP drops tiny multipliers
+    or margins (points 1e-12 apart, say). Phase 1 minimises the artificials of
+    ``sum lambda_i t_i [a_i; 1; 1] = [0; 0; 1]``, ``lambda >= 0`` with Bland's rule (so it
+    terminates). Optimum 0: the basic lambda is a certificate. Optimum > 0: the phase-1
+    duals ``y`` satisfy ``y . column_i <= 0`` and ``y_last > 0`` (Farkas), so ``w = -y[:n]``,
+    ``b = -y[n]`` separate the rows strictly, exactly. Cost grows quickly with the number
+    of rows: callers keep ``candidate_rows`` small.
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, n)
+        Inputs as given.
+    t : ndarray of shape (m,)
+        Targets in {-1, +1}.
+    candidate_rows : sequence of int
+        Rows to decide on.
+
+    Returns
+    -------
+    ExactDecision
+        A verified certificate, or exact rational weights separating ``candidate_rows``.
+    """
+    rows = list(dict.fromkeys(int(r) for r in candidate_rows))
+    n = A.shape[1]
+    columns = [
+        [Fraction(float(A[r, j])) * int(t[r]) for j in range(n)] + [Fraction(int(t[r])), Fraction(1)] for r in rows
+    ]
+    n_eq, k = n + 2, len(rows)
+    # tableau rows: [lambda (k) | artificial (n_eq) | rhs]; the basis starts at the artificials
+    tableau = [
+        [columns[c][i] for c in range(k)] + [Fraction(int(i == a)) for a in range(n_eq)] + [Fraction(int(i == n_eq - 1))]
+        for i in range(n_eq)
+    ]
+    basis = [k + i for i in range(n_eq)]
+    width = k + n_eq
+    cost = [Fraction(int(j >= k)) for j in range(width)]
+    while True:
+        reduced = [cost[j] - sum(cost[basis[i]] * tableau[i][j] for i in range(n_eq)) for j in range(width)]
+        entering = next((j for j in range(width) if reduced[j] < 0), None)
+        if entering is None:
+            break
+        ratios = [(tableau[i][-1] / tableau[i][entering], basis[i], i) for i in range(n_eq) if tableau[i][entering] > 0]
+        _, _, pivot = min(ratios)  # phase 1 is bounded below, so some ratio exists
+        head = tableau[pivot][entering]
+        tableau[pivot] = [v / head for v in tableau[pivot]]
+        for i in range(n_eq):
+            factor = tableau[i][entering]
+            if i != pivot and factor != 0:
+                tableau[i] = [a - factor * b for a, b in zip(tableau[i], tableau[pivot])]
+        basis[pivot] = entering
+    if any(basis[i] >= k and tableau[i][-1] != 0 for i in range(n_eq)):
+        duals = [cost[k + j] - reduced[k + j] for j in range(n_eq)]  # y = c_B B^-1
+        return ExactDecision(weights=tuple(-y for y in duals[:n]), bias=-duals[n])
+    support = [(rows[basis[i]], tableau[i][-1]) for i in range(n_eq) if basis[i] < k and tableau[i][-1] != 0]
+    cert = Certificate(rows=tuple(r for r, _ in support), multipliers=tuple(x for _, x in support))
+    return ExactDecision(certificate=cert if verify_certificate(A, t, cert) else None)

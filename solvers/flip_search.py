@@ -330,12 +330,14 @@ def fit_unit(
     A: np.ndarray,
     t: np.ndarray,
     sample_weight: np.ndarray,
+    start: tuple[np.ndarray, float] | None = None,
     epochs: int = 60,
 ) -> tuple[np.ndarray, float]:
     """Weights minimising ``sum_i c_i l(a_i . w + b, t_i)`` for one unit.
 
-    The hinge optimum is an LP (:func:`~ftprop_exact.solvers.lp.fit_hinge`); the other
-    losses are non-convex and are improved from it by ``epochs`` steps of Adam.
+    The hinge optimum is an LP (:func:`~ftprop_exact.solvers.lp.fit_hinge`). The other
+    losses are non-convex: ``epochs`` steps of Adam from ``start`` (rescaled to a unit
+    margin on its best-fitted row), or from the hinge optimum when there is no start.
 
     Parameters
     ----------
@@ -347,26 +349,31 @@ def fit_unit(
         Targets in {-1, +1}.
     sample_weight : ndarray of shape (m,)
         Row weights ``c`` (multiplicities times importance).
+    start : (ndarray of shape (n,), float), optional
+        Warm start for a non-convex loss (FTPROP keeps weights between iterations).
     epochs : int, default=60
-        Gradient steps for non-convex losses.
+        Gradient steps for a non-convex loss.
 
     Returns
     -------
     (ndarray of shape (n,), float)
     """
-    w, b = fit_hinge(A, t, sample_weight)
-    if loss.convex or epochs <= 0:
-        return w, b
-    theta = np.append(w, b)
-    scale = max(float(np.max(np.abs(theta))), 1.0)
+    if loss.convex or start is None or epochs <= 0:
+        w, b = fit_hinge(A, t, sample_weight)
+        if loss.convex or epochs <= 0:
+            return w, b
+    else:
+        w, b = start
     Ab = np.hstack([A, np.ones((A.shape[0], 1))])
+    theta = np.append(w, b)
+    reach = float(np.max(np.abs(Ab @ theta)))
+    theta = theta / reach if reach > 0 else np.zeros_like(theta)
     first, second = np.zeros_like(theta), np.zeros_like(theta)
-    rate = 0.02 * scale
     for k in range(1, epochs + 1):
         grad = Ab.T @ (sample_weight * loss.derivative(Ab @ theta, t))
         first = 0.9 * first + 0.1 * grad
         second = 0.999 * second + 0.001 * grad * grad
-        theta -= rate * (first / (1 - 0.9**k)) / (np.sqrt(second / (1 - 0.999**k)) + 1e-12)
+        theta -= 0.05 * (first / (1 - 0.9**k)) / (np.sqrt(second / (1 - 0.999**k)) + 1e-12)
     return theta[:-1], float(theta[-1])
 
 
@@ -449,10 +456,12 @@ def hyperplane_distances(state: TargetState, layer: int) -> np.ndarray:
 def fit_failing(
     state: TargetState, d: int, units: np.ndarray, loss: LayerLoss, importance: np.ndarray, epochs: int
 ) -> None:
-    """Give each failing unit of layer ``d`` the weights minimising its weighted loss."""
+    """Give each failing unit of layer ``d`` the weights minimising its weighted loss
+    (warm-started at its current weights)."""
     A, T = state.inputs(d), state.layer_targets(d)
     for j in np.asarray(units).tolist():
-        w, b = fit_unit(loss, A, T[:, j], importance[:, j], epochs)
+        start = (state.weights[d][j], float(state.biases[d][j]))
+        w, b = fit_unit(loss, A, T[:, j], importance[:, j], start, epochs)
         state.set_unit(d, j, w, b, False)
 
 

@@ -258,13 +258,18 @@ class _Recursion:
         below, state = d - 1, self.state
         column = state.targets[below][:, unit].copy()
         column[rows] = -column[rows]
-        if below == 0 and self.checker.forbidden(column, rows):
+        known_bad = below == 0 and self.checker.forbidden(column, rows)
+        if known_bad and rows.size == 1:
             return False
         before = state.copy()
         state.set_column(below, unit, column)
         upstream = self._importance(below)
         upstream[:, unit] = self.counts * (np.abs(delta) + 1e-3)
-        feasible = self.layer(below, upstream)
+        if known_bad:  # a cut already says "not separable": go straight to the projection
+            fit_failing(state, below, np.array([unit]), self.s.loss, upstream, self.s.epochs)
+            feasible = False
+        else:
+            feasible = self.layer(below, upstream)
         if not feasible and not realise(state, self.checker, below):
             state.restore(before)
             return False

@@ -22,11 +22,17 @@ from scipy.optimize import linprog
 
 from ftprop_exact.rows import RowGroups, group_identical_rows
 from ftprop_exact.solvers.base import UnitVerdict, constant_targets_verdict, verified_separator
-from ftprop_exact.solvers.certificate import Certificate, exact_certificate, verify_certificate
+from ftprop_exact.solvers.certificate import (
+    Certificate,
+    exact_certificate,
+    decide_exactly,
+    verify_certificate,
+)
 from fractions import Fraction
 
 _SEPARABLE_TOL = 1e-9  # scaled margin at or below this counts as "maybe not separable"
 _VIOLATION_TOL = 1e-9
+_EXACT_SIMPLEX_CELLS = 4000  # rows x (n + 2) up to which the exact rational simplex is tried
 
 
 @dataclass(frozen=True)
@@ -178,10 +184,20 @@ class LPLearner:
             verdict = verified_separator(prepared.A, t, w_scaled / prepared.scale, b)
             if verdict is not None:
                 return verdict
-        for candidate in (rows, np.arange(prepared.groups.n_groups)):
+        all_rows = np.arange(prepared.groups.n_groups)
+        for candidate in (rows, all_rows):
             cert = _gordan_certificate(prepared, t_unique, candidate)
             if cert is not None:
                 return _certified(prepared.A, t, cert)
+        # ill-conditioned data: decide exactly in rational arithmetic when that is cheap
+        exact_rows = all_rows if all_rows.size * (prepared.A.shape[1] + 2) <= _EXACT_SIMPLEX_CELLS else rows
+        if exact_rows.size * (prepared.A.shape[1] + 2) <= _EXACT_SIMPLEX_CELLS:
+            decision = decide_exactly(prepared.unique, t_unique, exact_rows)
+            if decision.certificate is not None:
+                return _certified(prepared.A, t, _to_original_rows(prepared, decision.certificate))
+            if decision.weights is not None:
+                w = np.array([float(v) for v in decision.weights])
+                return verified_separator(prepared.A, t, w, float(decision.bias))
         return None
 
     def _row_generation(self, S: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, float]:
@@ -265,9 +281,14 @@ def _gordan_certificate(prepared: _PreparedInputs, t_unique: np.ndarray, rows: n
         candidates = rows[ordered[lam[ordered] > cutoff]]
         cert = exact_certificate(prepared.unique, t_unique, candidates)
         if cert is not None:
-            original = tuple(int(prepared.groups.first_index[r]) for r in cert.rows)
-            return Certificate(rows=original, multipliers=cert.multipliers)
+            return _to_original_rows(prepared, cert)
     return None
+
+
+def _to_original_rows(prepared: _PreparedInputs, cert: Certificate) -> Certificate:
+    """Re-index a certificate from distinct rows to rows of the inputs as given."""
+    original = tuple(int(prepared.groups.first_index[r]) for r in cert.rows)
+    return Certificate(rows=original, multipliers=cert.multipliers)
 
 
 def _certified(A: np.ndarray, t: np.ndarray, cert: Certificate) -> UnitVerdict:

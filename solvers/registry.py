@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any, Callable
 
+from ftprop_exact.solvers.auto import AutoLearner
 from ftprop_exact.solvers.base import SeparabilityLearner
 from ftprop_exact.solvers.lp import LPLearner
+from ftprop_exact.solvers.perceptron import PerceptronLearner
 
 if TYPE_CHECKING:  # searchers import the core modules, which import the learners
     from ftprop_exact.solvers.search_base import TargetSearcher
 
 _LEARNERS: dict[str, Callable[..., SeparabilityLearner]] = {
+    "auto": AutoLearner,
+    "cupy": functools.partial(PerceptronLearner, backend="cupy"),
     "lp": LPLearner,
+    "numba": functools.partial(PerceptronLearner, backend="numba"),
+    "numpy": functools.partial(PerceptronLearner, backend="numpy"),
 }
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ftprop_exact import data as data_module
+from ftprop_exact import rows as rows_module
 from ftprop_exact.data import (
     BUILTIN_DATASETS,
     Dataset,
@@ -513,7 +514,7 @@ def test_merge_duplicates_survives_hash_collisions(monkeypatch):
     X = np.array([[3.0, 1.0], [1.0, 3.0], [3.0, 1.0], [0.0, 0.0]])
     Y = np.array([[1, -1], [-1, 1], [-1, 1], [1, 1]], dtype=np.int8)
     honest = merge_duplicate_rows(X, Y)
-    monkeypatch.setattr(data_module, "_row_hashes", lambda A: np.zeros(A.shape[0], np.uint64))
+    monkeypatch.setattr(rows_module, "_row_hashes", lambda A: np.zeros(A.shape[0], np.uint64))
     colliding = merge_duplicate_rows(X, Y)
     for field in ("X", "Y", "counts", "first_index", "inverse"):
         assert np.array_equal(getattr(honest, field), getattr(colliding, field))

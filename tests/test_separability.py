@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftprop_exact.solvers import Certificate, LPLearner, make_learner, verify_certificate
-from ftprop_exact.solvers.certificate import exact_certificate
+from ftprop_exact.solvers.certificate import decide_exactly, exact_certificate
 from oracles import separable_by_enumeration, separable_by_integer_weights, separates_exactly
 
 
@@ -187,5 +187,37 @@ def test_invalid_targets_are_rejected():
 
 def test_make_learner_names_the_valid_choices():
     assert make_learner("lp").name == "lp"
-    with pytest.raises(ValueError, match="choose one of: lp"):
+    with pytest.raises(ValueError, match="choose one of: .*lp"):
         make_learner("simplex")
+
+
+@pytest.mark.parametrize(
+    "points, t, separable",
+    [
+        ([0.0, 1.0, 1e-12], [-1, -1, 1], False),  # 1e-12 lies between the negatives
+        ([1.0, 0.0, 1e-12], [1, -1, 1], True),  # threshold in (0, 1e-12)
+        ([1.0, 1.0 + 2.0**-52, 1.0 + 2.0**-51], [-1, 1, -1], False),
+    ],
+)
+def test_ill_conditioned_points_are_decided_exactly(points, t, separable):
+    A = np.array(points).reshape(-1, 1)
+    t = np.array(t)
+    verdict = LPLearner().check(A, t)
+    _assert_verdict_sound(A, t, verdict)
+    assert verdict.separable is separable
+
+
+@settings(max_examples=80, deadline=None)
+@given(small_instances(values=st.floats(-4, 4, allow_nan=False, width=16)))
+def test_exact_simplex_agrees_with_basis_enumeration(instance):
+    A, t = instance
+    decision = decide_exactly(A, t, range(A.shape[0]))
+    truth = separable_by_enumeration(A, t)
+    if truth:
+        assert decision.certificate is None and decision.weights is not None
+        W = [Fraction(v) for v in decision.weights]
+        for i in range(A.shape[0]):
+            z = sum((Fraction(float(A[i, j])) * W[j] for j in range(A.shape[1])), decision.bias)
+            assert int(t[i]) * z > 0
+    else:
+        assert decision.certificate is not None and verify_certificate(A, t, decision.certificate)

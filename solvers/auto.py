@@ -1,0 +1,68 @@
+"""The default learner: the batched perceptron first, the exact LP on what it leaves undecided."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ftprop_exact.solvers.base import UnitVerdict
+from ftprop_exact.solvers.lp import LPLearner
+from ftprop_exact.solvers.perceptron import PerceptronLearner
+
+
+class AutoLearner:
+    """Perceptron fast path, then the LP on the undecided units only.
+
+    Its verdicts are the LP's: a separable verdict from the perceptron carries weights
+    verified rigorously (so the LP would say separable too), and every other unit is
+    decided by :class:`~ftprop_exact.solvers.lp.LPLearner`, with its exactly verified
+    certificate. Non-separable targets cost little extra because the perceptron gives a
+    unit up as soon as its mistake count stalls (see
+    :class:`~ftprop_exact.solvers.perceptron.PerceptronLearner`).
+
+    Parameters
+    ----------
+    backend : {"numba", "numpy", "cupy"}, default="numba"
+        Perceptron back end.
+    lp : LPLearner or None, default=None
+        The exact learner for undecided units (default ``LPLearner()``).
+    **perceptron_options
+        Passed to :class:`~ftprop_exact.solvers.perceptron.PerceptronLearner`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> T = np.array([[-1, -1], [-1, 1], [-1, 1], [1, -1]])   # AND, XOR
+    >>> [v.separable for v in AutoLearner(backend="numpy").check_layer(A, T)]
+    [True, False]
+    """
+
+    name = "auto"
+
+    def __init__(self, backend: str = "numba", lp: LPLearner | None = None, **perceptron_options: Any) -> None:
+        self.backend = backend
+        self.perceptron = PerceptronLearner(backend=backend, **perceptron_options)
+        self.lp = lp if lp is not None else LPLearner()
+
+    def check(self, A: np.ndarray, t: np.ndarray) -> UnitVerdict:
+        """Decide one target column ``t`` (m,) over inputs ``A`` (m, n)."""
+        return self.check_layer(A, np.asarray(t).reshape(-1, 1))[0]
+
+    def check_layer(self, A: np.ndarray, T: np.ndarray) -> list[UnitVerdict]:
+        """Decide every column of ``T`` (m, K) over the same inputs ``A`` (m, n).
+
+        Returns
+        -------
+        list of UnitVerdict
+            One per column: the perceptron's verified separator, or the LP's verdict.
+        """
+        T = np.asarray(T)
+        T = T.reshape(-1, 1) if T.ndim == 1 else T
+        verdicts = list(self.perceptron.check_layer(A, T))
+        undecided = [k for k, verdict in enumerate(verdicts) if verdict.separable is None]
+        if undecided:
+            for k, verdict in zip(undecided, self.lp.check_layer(A, T[:, undecided])):
+                verdicts[k] = verdict
+        return verdicts

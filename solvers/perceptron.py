@@ -1,0 +1,287 @@
+"""Batched perceptron learner: K units on the same inputs at once, three back ends.
+
+The perceptron is the fast path of separability checking. A unit it separates comes back
+with weights verified rigorously by :func:`ftprop_exact.solvers.base.verified_separator`;
+a unit it cannot separate within its budget is *undecided* (``separable=None``): a
+perceptron never says "not separable" (the ``"auto"`` learner hands those units to the LP).
+
+Algorithm (shared by every back end): the inputs are prepared once per layer
+(:func:`ftprop_exact.solvers.perceptron_xp.prepare_inputs`: seeded row order, whitening,
+bias feature, unit-length rows), every unit starts from its least-squares weights, and
+chunked perceptron epochs run on all undecided units at once. A unit is done when an
+epoch makes no mistake (its weights then separate every prepared row), and given up when
+its best mistake count has not improved for ``patience`` epochs (non-separable targets
+stall within a few epochs) or after ``max_epochs``.
+
+Back ends: ``"numba"`` (parallel JIT kernel, the CPU default), ``"numpy"`` (the reference)
+and ``"cupy"`` (GPU); numpy and cupy share one array-namespace code path.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ftprop_exact.solvers import perceptron_xp
+from ftprop_exact.solvers.base import UnitVerdict, constant_targets_verdict, verified_separator
+from ftprop_exact.solvers.lp import _as_targets
+
+BACKENDS = ("numba", "numpy", "cupy")
+GPU_INSTALL_HINT = "pip install 'ftprop_exact[gpu]'"
+
+# Why each unit ended (PerceptronRun.outcome).
+SEPARATED = "separated"
+CONSTANT = "constant"
+STALLED = "stalled"
+OUT_OF_EPOCHS = "out_of_epochs"
+OUT_OF_TIME = "out_of_time"
+UNVERIFIED = "unverified"
+
+
+def load_cupy() -> ModuleType:
+    """Import CuPy and check that a CUDA device is usable.
+
+    Raises
+    ------
+    ImportError
+        When CuPy is not installed or no CUDA device is available; the message carries the
+        install hint.
+    """
+    try:
+        import cupy
+    except ImportError as exc:
+        raise ImportError(f"the 'cupy' back end needs CuPy: {GPU_INSTALL_HINT}") from exc
+    try:
+        devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # noqa: BLE001 - CUDA reports missing drivers in many ways
+        raise ImportError(f"the 'cupy' back end needs a CUDA GPU ({exc}); {GPU_INSTALL_HINT}") from exc
+    if devices < 1:
+        raise ImportError(f"the 'cupy' back end needs a CUDA GPU (none found); {GPU_INSTALL_HINT}")
+    return cupy
+
+
+@dataclass(frozen=True)
+class PerceptronRun:
+    """Everything one batched run produced.
+
+    Attributes
+    ----------
+    verdicts : list of UnitVerdict
+        One per target column: separable (verified) or undecided.
+    epochs : ndarray of shape (K,)
+        Epochs each unit trained before it was separated or given up (0 for constant).
+    outcome : tuple of str
+        Why each unit ended: ``"separated"``, ``"constant"``, ``"stalled"``,
+        ``"out_of_epochs"``, ``"out_of_time"`` or ``"unverified"`` (an epoch without
+        mistakes whose weights failed the rigorous check on the inputs as given).
+    """
+
+    verdicts: list[UnitVerdict]
+    epochs: np.ndarray
+    outcome: tuple[str, ...]
+
+
+class _Progress:
+    """Per-unit convergence and stall bookkeeping over the epochs of a run."""
+
+    def __init__(self, units: int, patience: int, min_improvement: float) -> None:
+        self.patience = patience
+        self.min_improvement = min_improvement
+        self.best = np.full(units, np.iinfo(np.int64).max, dtype=np.int64)
+        self.since_best = np.zeros(units, dtype=np.int64)
+        self.epochs = np.zeros(units, dtype=np.int64)
+        self.outcome = np.full(units, OUT_OF_EPOCHS, dtype=object)
+
+    def record(self, active: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Take one round's mistake counts (epochs, len(active)); return the units still going."""
+        going = np.ones(active.size, dtype=bool)
+        for row in counts:
+            for j in np.flatnonzero(going):
+                unit = active[j]
+                self.epochs[unit] += 1
+                if row[j] == 0:
+                    self.outcome[unit] = SEPARATED
+                    going[j] = False
+                    continue
+                best = self.best[unit]
+                if best == np.iinfo(np.int64).max or row[j] <= best - max(1, int(self.min_improvement * best)):
+                    self.best[unit], self.since_best[unit] = row[j], 0
+                else:
+                    self.since_best[unit] += 1
+                    if self.since_best[unit] >= self.patience:
+                        self.outcome[unit] = STALLED
+                        going[j] = False
+        return active[going]
+
+
+class PerceptronLearner:
+    """Check K target columns at once with a batched perceptron (never says "not separable").
+
+    Parameters
+    ----------
+    backend : {"numba", "numpy", "cupy"}, default="numba"
+        ``"numba"``: parallel JIT kernel (CPU default). ``"numpy"``: the reference.
+        ``"cupy"``: GPU (needs ``pip install 'ftprop_exact[gpu]'`` and a CUDA device).
+    max_epochs : int, default=256
+        Epoch budget per unit.
+    patience : int, default=8
+        Give a unit up when its best epoch mistake count has not improved for this many
+        epochs (an improvement removes at least ``max(1, min_improvement * best)`` mistakes).
+    min_improvement : float, default=0.02
+        Relative improvement that resets the patience.
+    chunks_per_epoch : int, default=16
+        Rows are processed in this many chunks per epoch; each chunk's mistakes update the
+        weights together (1 row per chunk at most ``m`` chunks).
+    warm_scale : float, default=30.0
+        Mean ``|z|`` of the least-squares start on the unit-length prepared rows; every
+        perceptron step has length 1, so larger values mean smaller relative steps.
+    margin : float, default=0.0
+        A row is a mistake when ``t z <= margin`` (on the prepared rows).
+    round_epochs : int, default=4
+        Epochs per kernel call; separated and stalled units leave between calls.
+    seed : int, default=0
+        Seed of the row order (results are reproducible).
+    time_limit : float or None, default=None
+        Optional wall-clock budget in seconds for one call (checked between rounds; units
+        still training then are undecided). None keeps runs deterministic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> learner = PerceptronLearner(backend="numpy")
+    >>> learner.check(A, np.array([-1, -1, -1, 1])).separable      # AND
+    True
+    >>> learner.check(A, np.array([-1, 1, 1, -1])).separable is None  # XOR: undecided
+    True
+    """
+
+    def __init__(
+        self,
+        backend: str = "numba",
+        max_epochs: int = 256,
+        patience: int = 8,
+        min_improvement: float = 0.02,
+        chunks_per_epoch: int = 16,
+        warm_scale: float = 30.0,
+        margin: float = 0.0,
+        round_epochs: int = 4,
+        seed: int = 0,
+        time_limit: float | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown perceptron back end {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        self.backend = backend
+        self.name = backend
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.min_improvement = min_improvement
+        self.chunks_per_epoch = chunks_per_epoch
+        self.warm_scale = warm_scale
+        self.margin = margin
+        self.round_epochs = round_epochs
+        self.seed = seed
+        self.time_limit = time_limit
+        self._xp: ModuleType = load_cupy() if backend == "cupy" else np
+
+    def check(self, A: np.ndarray, t: np.ndarray) -> UnitVerdict:
+        """Check one target column ``t`` (m,) over inputs ``A`` (m, n)."""
+        return self.train(A, np.asarray(t).reshape(-1, 1)).verdicts[0]
+
+    def check_layer(self, A: np.ndarray, T: np.ndarray) -> list[UnitVerdict]:
+        """Check every column of ``T`` (m, K) over the same inputs ``A`` (m, n).
+
+        Returns
+        -------
+        list of UnitVerdict
+            Separable (verified weights) or undecided, one per column.
+        """
+        return self.train(A, T).verdicts
+
+    def train(self, A: np.ndarray, T: np.ndarray) -> PerceptronRun:
+        """Train every column of ``T`` and report verdicts, epochs and outcomes.
+
+        Parameters
+        ----------
+        A : ndarray of shape (m, n)
+            Inputs as given (finite).
+        T : ndarray of shape (m, K)
+            Target columns in {-1, +1}.
+
+        Returns
+        -------
+        PerceptronRun
+        """
+        A = _as_inputs(A)
+        T = _as_targets(T, A.shape[0])
+        K = T.shape[1]
+        verdicts: list[UnitVerdict] = [UnitVerdict(separable=None)] * K
+        progress = _Progress(K, self.patience, self.min_improvement)
+        todo = []
+        for k in range(K):
+            constant = constant_targets_verdict(A, T[:, k])
+            if constant is not None:
+                verdicts[k], progress.outcome[k] = constant, CONSTANT
+            else:
+                todo.append(k)
+        if todo:
+            self._train_units(A, T, np.asarray(todo), verdicts, progress)
+        return PerceptronRun(verdicts=verdicts, epochs=progress.epochs.copy(), outcome=tuple(progress.outcome))
+
+    # -- the batched loop -----------------------------------------------------------------
+    def _train_units(
+        self, A: np.ndarray, T: np.ndarray, units: np.ndarray, verdicts: list[UnitVerdict], progress: _Progress
+    ) -> None:
+        xp = self._xp
+        start = time.monotonic()
+        prepared = perceptron_xp.prepare_inputs(xp, A, self.seed)
+        targets = xp.asarray(np.ascontiguousarray(T[prepared.order][:, units]))
+        W = perceptron_xp.warm_start(xp, prepared.X, targets, self.warm_scale)
+        chunk = max(1, -(-A.shape[0] // max(1, self.chunks_per_epoch)))
+        local = _Progress(units.size, self.patience, self.min_improvement)
+        active = np.arange(units.size)
+        targets_active = targets
+        epoch = 0
+        while active.size and epoch < self.max_epochs:
+            if self.time_limit is not None and time.monotonic() - start > self.time_limit:
+                local.outcome[active] = OUT_OF_TIME
+                break
+            epochs = min(self.round_epochs, self.max_epochs - epoch)
+            index = xp.asarray(active)
+            W_active = xp.ascontiguousarray(W[:, index])
+            counts = self._run_epochs(prepared.X, targets_active, W_active, epochs, chunk)
+            W[:, index] = W_active
+            epoch += epochs
+            still = local.record(active, counts)
+            if still.size != active.size and still.size:
+                targets_active = xp.ascontiguousarray(targets[:, xp.asarray(still)])
+            active = still
+        for j, unit in enumerate(units):
+            progress.epochs[unit], progress.outcome[unit] = local.epochs[j], local.outcome[j]
+            if local.outcome[j] == SEPARATED:
+                w, b = prepared.to_input_space(perceptron_xp.to_numpy(xp, W[:, j]))
+                verdict = verified_separator(A, T[:, unit], w, b)
+                if verdict is None:
+                    progress.outcome[unit] = UNVERIFIED
+                else:
+                    verdicts[unit] = verdict
+
+    def _run_epochs(self, X: Any, T: Any, W: Any, epochs: int, chunk: int) -> np.ndarray:
+        if self.backend == "numba":
+            from ftprop_exact.solvers import perceptron_numba  # compiled (or loaded from cache) on first use
+
+            return perceptron_numba.run_epochs(X, T, W, epochs, chunk, self.margin)
+        return perceptron_xp.run_epochs(self._xp, X, T, W, epochs, chunk, self.margin)
+
+
+def _as_inputs(A: np.ndarray) -> np.ndarray:
+    A = np.asarray(A, dtype=np.float64)
+    if A.ndim != 2:
+        raise ValueError(f"inputs must have shape (m, n); got {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("inputs must be finite")
+    return A

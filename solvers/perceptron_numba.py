@@ -1,0 +1,109 @@
+"""Numba kernel of the batched perceptron (the CPU default).
+
+:func:`run_epochs` computes exactly what
+:func:`ftprop_exact.solvers.perceptron_xp.run_epochs` computes (same chunks, same mistake
+rule, same updates); only the order of floating-point sums differs, so on integer-valued
+inputs, where every sum is exact, both return identical weights and mistake counts. Units
+are split into blocks that run in parallel (``prange``); each block keeps its weights in a
+local contiguous array and loops rows outermost, so the inner loop runs over the block's
+units and vectorises. Compiled once and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+# No "nnan"/"ninf": the kernel never assumes finite values; reassociation only changes the
+# rounding of sums, and every separator is re-verified rigorously anyway.
+_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+_MAX_BLOCK = 64  # units per parallel block (keeps a block's weights in cache)
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _epochs_kernel(
+    X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float, block: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    m, d = X.shape
+    K = W.shape[1]
+    counts = np.zeros((epochs, K), dtype=np.int64)
+    n_blocks = (K + block - 1) // block
+    for blk in prange(n_blocks):
+        k0 = blk * block
+        kb = min(K, k0 + block) - k0
+        w = np.ascontiguousarray(W[:, k0 : k0 + kb])
+        update = np.zeros((d, kb))
+        z = np.empty(kb)
+        step = np.empty(kb)
+        for epoch in range(epochs):
+            for c0 in range(0, m, chunk):
+                c1 = min(m, c0 + chunk)
+                dirty = False
+                for i in range(c0, c1):
+                    z[:] = 0.0
+                    for j in range(d):
+                        xij = X[i, j]
+                        for k in range(kb):
+                            z[k] += xij * w[j, k]
+                    hit = False
+                    for k in range(kb):
+                        tk = float(T[i, k0 + k])
+                        if tk * z[k] <= margin:
+                            step[k] = tk
+                            counts[epoch, k0 + k] += 1
+                            hit = True
+                        else:
+                            step[k] = 0.0
+                    if hit:
+                        dirty = True
+                        for j in range(d):
+                            xij = X[i, j]
+                            for k in range(kb):
+                                update[j, k] += xij * step[k]
+                if dirty:
+                    for j in range(d):
+                        for k in range(kb):
+                            w[j, k] += update[j, k]
+                            update[j, k] = 0.0
+        W[:, k0 : k0 + kb] = w
+    return counts
+
+
+def block_size(K: int) -> int:
+    """Units per parallel block: enough blocks for every thread, at most ``_MAX_BLOCK`` units."""
+    threads = max(1, numba.get_num_threads())
+    per_thread = -(-K // threads)
+    return int(min(_MAX_BLOCK, max(8, -(-per_thread // 8) * 8)))
+
+
+def run_epochs(X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float) -> np.ndarray:
+    """Run chunked perceptron epochs on K units at once, updating ``W`` in place.
+
+    Same contract as :func:`ftprop_exact.solvers.perceptron_xp.run_epochs` with numpy arrays.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, d)
+        Prepared rows, float64.
+    T : ndarray of shape (m, K)
+        Targets in {-1, +1}, int8.
+    W : ndarray of shape (d, K)
+        Weights, float64, C-contiguous, updated in place.
+    epochs : int
+        Passes over the rows.
+    chunk : int
+        Rows per update.
+    margin : float
+        A row is a mistake when ``t z <= margin``.
+
+    Returns
+    -------
+    ndarray of shape (epochs, K), int64
+        Mistakes per epoch and unit.
+    """
+    if not (W.flags.c_contiguous and W.dtype == np.float64):
+        raise ValueError("W must be a C-contiguous float64 array (it is updated in place)")
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    T = np.ascontiguousarray(T, dtype=np.int8)
+    return _epochs_kernel(X, T, W, int(epochs), int(max(chunk, 1)), float(margin), block_size(W.shape[1]))
