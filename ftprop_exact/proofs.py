@@ -45,6 +45,12 @@ class DuplicateConflictProof:
         """JSON form: ``{"kind": "duplicate-conflict", "rows": [i, j]}``."""
         return {"kind": self.kind, "rows": [int(r) for r in self.rows]}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DuplicateConflictProof:
+        """Inverse of :meth:`to_dict`."""
+        i, j = (int(r) for r in d["rows"])
+        return cls((i, j))
+
     def verify(self, data: Dataset) -> bool:
         """True iff both rows exist, have equal features and different labels."""
         i, j = self.rows

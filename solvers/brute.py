@@ -90,6 +90,11 @@ class ExhaustiveProof:
             "combinations_checked": self.combinations_checked,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExhaustiveProof:
+        """Inverse of :meth:`to_dict`."""
+        return cls(tuple(int(h) for h in d["hidden"]), int(d["columns_checked"]), int(d["combinations_checked"]))
+
     def verify(self, data: Dataset) -> bool:
         """Re-run the enumeration on the data; True iff it again finds no network."""
         from ftprop_exact.solvers.lp import LPLearner

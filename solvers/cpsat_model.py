@@ -23,6 +23,7 @@ cuts are invariant under both, so the master stays equisatisfiable.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -210,7 +211,7 @@ class MasterModel:
         solver.parameters.random_seed = int(seed)
         if on_solver is not None:
             on_solver(solver)
-        status = solver.solve(self.model)
+        status = solve_in_thread(solver, self.model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             T = [
                 np.array([[1 if solver.boolean_value(v) else -1 for v in row] for row in layer], dtype=np.int8)
@@ -222,6 +223,36 @@ class MasterModel:
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"CP-SAT rejected the master model: {self.model.validate()}")
         return "UNKNOWN", None, solver
+
+
+def solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
+    """Run ``solver.solve(model)`` in a worker thread while the main thread keeps polling.
+
+    Python runs signal handlers only in the main thread between bytecodes; a main thread
+    blocked inside the native solve would delay SIGTERM handling until the solve ends. While
+    it waits here, a handler can run and stop the search (``solver.stop_search``).
+    """
+    outcome: list[int] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(solver.solve(model))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=work, name="cp-sat", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except BaseException:
+        solver.stop_search()
+        worker.join()
+        raise
+    if errors:
+        raise errors[0]
+    return outcome[0]
 
 
 def canonical_targets(hidden_targets: list[np.ndarray], lex_prefix: int) -> list[np.ndarray]:

@@ -44,11 +44,15 @@ __all__ = [
     "TargetState",
     "Tabu",
     "UnitChecker",
+    "fit_failing",
     "fit_unit",
+    "kick",
     "flip_deltas",
     "flip_gradient",
     "hyperplane_distances",
     "layer_loss",
+    "offer",
+    "realise",
     "restart_rngs",
     "without_hidden_layers",
 ]
@@ -454,13 +458,19 @@ def hyperplane_distances(state: TargetState, layer: int) -> np.ndarray:
 
 
 def fit_failing(
-    state: TargetState, d: int, units: np.ndarray, loss: LayerLoss, importance: np.ndarray, epochs: int
+    state: TargetState,
+    d: int,
+    units: np.ndarray,
+    loss: LayerLoss,
+    importance: np.ndarray,
+    epochs: int,
+    warm: bool = True,
 ) -> None:
     """Give each failing unit of layer ``d`` the weights minimising its weighted loss
-    (warm-started at its current weights)."""
+    (warm-started at its current weights, or at the hinge optimum when ``warm`` is False)."""
     A, T = state.inputs(d), state.layer_targets(d)
     for j in np.asarray(units).tolist():
-        start = (state.weights[d][j], float(state.biases[d][j]))
+        start = (state.weights[d][j], float(state.biases[d][j])) if warm else None
         w, b = fit_unit(loss, A, T[:, j], importance[:, j], start, epochs)
         state.set_unit(d, j, w, b, False)
 
@@ -478,6 +488,32 @@ def realise(state: TargetState, checker: UnitChecker, layer: int) -> bool:
         state.set_column(layer, j, np.where(Z[:, j] > 0, 1, -1).astype(np.int8))
         ok = checker.check_unit(state, layer, j) and ok
     return ok
+
+
+def kick(state: TargetState, checker: UnitChecker, rng: np.random.Generator) -> int:
+    """Perturb a stalled state: move one first-layer unit to a random hyperplane.
+
+    The unit is the least used one downstream (smallest outgoing weights on the loss
+    scale) or, every other time, a random one; the new hyperplane has a Gaussian normal
+    and passes through a random misclassified row (a row the output gets wrong), where a
+    new cut is most likely needed. Hidden layers above are re-realised so that the state
+    invariant holds again. Returns the unit moved.
+    """
+    problem = state.problem
+    outgoing = np.abs(_loss_weights(state, 1)[0]).sum(axis=0)
+    unit = int(np.argmin(outgoing)) if rng.random() < 0.5 else int(rng.integers(outgoing.size))
+    output = state.network().forward(problem.X)[-1]
+    wrong = np.flatnonzero(np.any((output > 0) != (problem.Y > 0), axis=1))
+    anchor = problem.X[rng.choice(wrong) if wrong.size else rng.integers(problem.n_rows)]
+    w = rng.normal(size=problem.X.shape[1])
+    b = -float(w @ anchor)
+    state.set_column(0, unit, np.where(problem.X @ w + b > 0, 1, -1).astype(np.int8))
+    state.set_unit(0, unit, w, b, False)
+    checker.check_unit(state, 0, unit)
+    for layer in range(1, state.depth - 1):
+        checker.check_layer(state, layer)
+        realise(state, checker, layer)
+    return unit
 
 
 # --------------------------------------------------------------------------- search helpers

@@ -43,6 +43,7 @@ from ftprop_exact.solvers.flip_search import (
     flip_deltas,
     flip_gradient,
     hyperplane_distances,
+    kick,
     layer_loss,
     offer,
     realise,
@@ -85,6 +86,9 @@ class FTPropSearcher:
         ``(dL/dh) * (change of h)`` as in the paper.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
+    kicks : int, default=8
+        Perturbations of a stalled start (one first-layer unit moved to a random
+        hyperplane through a misclassified example) before a fresh restart.
 
     Attributes
     ----------
@@ -113,6 +117,7 @@ class FTPropSearcher:
         tabu_tenure: int = 10,
         heuristic: str = "delta",
         epochs: int = 60,
+        kicks: int = 8,
     ) -> None:
         if heuristic not in _HEURISTICS:
             raise ValueError(f"unknown heuristic {heuristic!r}; choose one of: {', '.join(_HEURISTICS)}")
@@ -129,6 +134,7 @@ class FTPropSearcher:
         self.tabu_tenure = tabu_tenure
         self.heuristic = heuristic
         self.epochs = epochs
+        self.kicks = kicks
         self.cut_pool = CutPool()
 
     def search(
@@ -149,10 +155,15 @@ class FTPropSearcher:
                 break
             stats.restarts += k > 0
             state = TargetState.random(problem, start_rng)
-            solved = _Recursion(self, state, checker, deadline, incumbent, stats).run()
-            offer(state, incumbent)
-            if solved and incumbent.exact:
-                return SearchOutcome(Status.FEASIBLE, stats=self._stats(stats))
+            for _ in range(self.kicks + 1):
+                solved = _Recursion(self, state, checker, deadline, incumbent, stats).run()
+                offer(state, incumbent)
+                if solved and incumbent.exact:
+                    return SearchOutcome(Status.FEASIBLE, stats=self._stats(stats))
+                if deadline.expired():
+                    break
+                kick(state, checker, start_rng)
+                stats.extra["kicks"] = stats.extra.get("kicks", 0) + 1
         status = Status.FEASIBLE if incumbent.exact else Status.UNKNOWN
         return SearchOutcome(status, stats=self._stats(stats))
 
@@ -189,7 +200,10 @@ class _Recursion:
         for d in range(top):  # the random network fits its own activations
             if self.checker.check_layer(self.state, d).size:
                 return False
-        return self.layer(top, self._importance(top))
+        importance = self._importance(top)
+        failing = self.checker.check_layer(self.state, top)
+        fit_failing(self.state, top, failing, self.s.loss, importance, self.s.epochs, warm=False)
+        return self.layer(top, importance)
 
     def _importance(self, d: int) -> np.ndarray:
         width = self.state.weights[d].shape[0]

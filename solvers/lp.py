@@ -46,13 +46,22 @@ class _PreparedInputs:
     scale: np.ndarray  # (n,) the powers of two
 
 
+def power_of_two_scale(A: np.ndarray) -> np.ndarray:
+    """Per-column powers of two bringing every column's largest magnitude into (1/2, 1].
+
+    Dividing by a power of two is exact, so weights found on the scaled columns map back
+    to the original ones without rounding (``w_original = w_scaled / scale``).
+    """
+    peak = np.max(np.abs(A), axis=0) if A.size else np.ones(A.shape[1])
+    exponent = np.where(peak > 0, np.ceil(np.log2(np.where(peak > 0, peak, 1.0))), 0.0)
+    return np.ldexp(1.0, exponent.astype(int))
+
+
 def _prepare(A: np.ndarray) -> _PreparedInputs:
     A = np.ascontiguousarray(A, dtype=np.float64)
     groups = group_identical_rows(A)
     unique = A[groups.first_index]
-    peak = np.max(np.abs(unique), axis=0) if unique.size else np.ones(A.shape[1])
-    exponent = np.where(peak > 0, np.ceil(np.log2(np.where(peak > 0, peak, 1.0))), 0.0)
-    scale = np.ldexp(1.0, exponent.astype(int))
+    scale = power_of_two_scale(unique)
     return _PreparedInputs(A=A, groups=groups, unique=unique, scaled=unique / scale, scale=scale)
 
 

@@ -19,12 +19,15 @@ and ``"cupy"`` (GPU); numpy and cupy share one array-namespace code path.
 
 from __future__ import annotations
 
+import functools
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from ftprop_exact.solvers import perceptron_xp
 from ftprop_exact.solvers.base import UnitVerdict, constant_targets_verdict, verified_separator
@@ -36,10 +39,13 @@ GPU_INSTALL_HINT = "pip install 'ftprop_exact[gpu]'"
 # Why each unit ended (PerceptronRun.outcome).
 SEPARATED = "separated"
 CONSTANT = "constant"
+HOPELESS = "hopeless"
 STALLED = "stalled"
 OUT_OF_EPOCHS = "out_of_epochs"
 OUT_OF_TIME = "out_of_time"
 UNVERIFIED = "unverified"
+
+_SCREEN_TEST_ROWS = 1024
 
 
 def load_cupy() -> ModuleType:
@@ -88,13 +94,17 @@ class PerceptronRun:
 class _Progress:
     """Per-unit convergence and stall bookkeeping over the epochs of a run."""
 
-    def __init__(self, units: int, patience: int, min_improvement: float) -> None:
+    def __init__(self, start_mistakes: np.ndarray, patience: int, min_improvement: float) -> None:
         self.patience = patience
         self.min_improvement = min_improvement
-        self.best = np.full(units, np.iinfo(np.int64).max, dtype=np.int64)
-        self.since_best = np.zeros(units, dtype=np.int64)
-        self.epochs = np.zeros(units, dtype=np.int64)
-        self.outcome = np.full(units, OUT_OF_EPOCHS, dtype=object)
+        self.best = start_mistakes.astype(np.int64)
+        self.since_best = np.zeros(start_mistakes.size, dtype=np.int64)
+        self.epochs = np.zeros(start_mistakes.size, dtype=np.int64)
+        self.outcome = np.full(start_mistakes.size, OUT_OF_EPOCHS, dtype=object)
+
+    def next_round(self, active: np.ndarray, round_epochs: int) -> int:
+        """Epochs for the next kernel call: no more than until the first unit could stall."""
+        return int(max(1, min(round_epochs, np.min(self.patience - self.since_best[active]))))
 
     def record(self, active: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Take one round's mistake counts (epochs, len(active)); return the units still going."""
@@ -103,12 +113,11 @@ class _Progress:
             for j in np.flatnonzero(going):
                 unit = active[j]
                 self.epochs[unit] += 1
+                best = self.best[unit]
                 if row[j] == 0:
                     self.outcome[unit] = SEPARATED
                     going[j] = False
-                    continue
-                best = self.best[unit]
-                if best == np.iinfo(np.int64).max or row[j] <= best - max(1, int(self.min_improvement * best)):
+                elif row[j] <= best - max(1, int(self.min_improvement * best)):
                     self.best[unit], self.since_best[unit] = row[j], 0
                 else:
                     self.since_best[unit] += 1
@@ -133,21 +142,30 @@ class PerceptronLearner:
         epochs (an improvement removes at least ``max(1, min_improvement * best)`` mistakes).
     min_improvement : float, default=0.02
         Relative improvement that resets the patience.
+    hopeless_fraction : float, default=0.3
+        Give a unit up before any epoch when least squares misclassifies more than this
+        fraction of the rows (random labels sit near 1/2; separable targets far below). On
+        large inputs (``m >= 4 (16 (n + 1) + 1024)``) this is first estimated on a row
+        sample, so hopeless units cost almost nothing.
     chunks_per_epoch : int, default=16
         Rows are processed in this many chunks per epoch; each chunk's mistakes update the
-        weights together (1 row per chunk at most ``m`` chunks).
+        weights together.
     warm_scale : float, default=30.0
         Mean ``|z|`` of the least-squares start on the unit-length prepared rows; every
         perceptron step has length 1, so larger values mean smaller relative steps.
     margin : float, default=0.0
         A row is a mistake when ``t z <= margin`` (on the prepared rows).
     round_epochs : int, default=4
-        Epochs per kernel call; separated and stalled units leave between calls.
+        Most epochs per kernel call; separated and stalled units leave between calls.
     seed : int, default=0
-        Seed of the row order (results are reproducible).
+        Seed of the row order and of the screening sample (results are reproducible).
     time_limit : float or None, default=None
         Optional wall-clock budget in seconds for one call (checked between rounds; units
         still training then are undecided). None keeps runs deterministic.
+    blas_threads : int or None, default=1
+        BLAS threads during a call (``threadpoolctl``); the BLAS work here is small matrix
+        products and the rigorous per-unit checks, which threads slow down when cores are
+        shared (numba's own threads, other processes). None leaves the global setting.
 
     Examples
     --------
@@ -166,12 +184,14 @@ class PerceptronLearner:
         max_epochs: int = 256,
         patience: int = 8,
         min_improvement: float = 0.02,
+        hopeless_fraction: float = 0.3,
         chunks_per_epoch: int = 16,
         warm_scale: float = 30.0,
         margin: float = 0.0,
         round_epochs: int = 4,
         seed: int = 0,
         time_limit: float | None = None,
+        blas_threads: int | None = 1,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown perceptron back end {backend!r}; choose one of: {', '.join(BACKENDS)}")
@@ -180,12 +200,14 @@ class PerceptronLearner:
         self.max_epochs = max_epochs
         self.patience = patience
         self.min_improvement = min_improvement
+        self.hopeless_fraction = hopeless_fraction
         self.chunks_per_epoch = chunks_per_epoch
         self.warm_scale = warm_scale
         self.margin = margin
         self.round_epochs = round_epochs
         self.seed = seed
         self.time_limit = time_limit
+        self.blas_threads = blas_threads
         self._xp: ModuleType = load_cupy() if backend == "cupy" else np
 
     def check(self, A: np.ndarray, t: np.ndarray) -> UnitVerdict:
@@ -218,55 +240,79 @@ class PerceptronLearner:
         """
         A = _as_inputs(A)
         T = _as_targets(T, A.shape[0])
+        with _blas_limit(self.blas_threads):
+            return self._train(A, T)
+
+    def _train(self, A: np.ndarray, T: np.ndarray) -> PerceptronRun:
         K = T.shape[1]
         verdicts: list[UnitVerdict] = [UnitVerdict(separable=None)] * K
-        progress = _Progress(K, self.patience, self.min_improvement)
-        todo = []
+        epochs = np.zeros(K, dtype=np.int64)
+        outcome = np.full(K, HOPELESS, dtype=object)
+        units = []
         for k in range(K):
             constant = constant_targets_verdict(A, T[:, k])
             if constant is not None:
-                verdicts[k], progress.outcome[k] = constant, CONSTANT
+                verdicts[k], outcome[k] = constant, CONSTANT
             else:
-                todo.append(k)
-        if todo:
-            self._train_units(A, T, np.asarray(todo), verdicts, progress)
-        return PerceptronRun(verdicts=verdicts, epochs=progress.epochs.copy(), outcome=tuple(progress.outcome))
+                units.append(k)
+        units = self._screened(A, T, np.asarray(units, dtype=np.intp))
+        if units.size:
+            self._train_units(A, T, units, verdicts, epochs, outcome)
+        return PerceptronRun(verdicts=verdicts, epochs=epochs, outcome=tuple(outcome))
 
     # -- the batched loop -----------------------------------------------------------------
+    def _screened(self, A: np.ndarray, T: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """The units that pass the sampled least-squares test (all of them on small inputs)."""
+        m, n = A.shape
+        fit_rows = max(256, 16 * (n + 1))
+        if units.size == 0 or m < 4 * (fit_rows + _SCREEN_TEST_ROWS):
+            return units
+        error = perceptron_xp.screen(A, T[:, units], fit_rows, _SCREEN_TEST_ROWS, self.seed)
+        return units[error <= self.hopeless_fraction]
+
     def _train_units(
-        self, A: np.ndarray, T: np.ndarray, units: np.ndarray, verdicts: list[UnitVerdict], progress: _Progress
+        self,
+        A: np.ndarray,
+        T: np.ndarray,
+        units: np.ndarray,
+        verdicts: list[UnitVerdict],
+        epochs: np.ndarray,
+        outcome: np.ndarray,
     ) -> None:
+        """Train ``units`` (columns of ``T``) together; fill their verdicts, epochs and outcomes."""
         xp = self._xp
         start = time.monotonic()
+        m = A.shape[0]
         prepared = perceptron_xp.prepare_inputs(xp, A, self.seed)
         targets = xp.asarray(np.ascontiguousarray(T[prepared.order][:, units]))
-        W = perceptron_xp.warm_start(xp, prepared.X, targets, self.warm_scale)
-        chunk = max(1, -(-A.shape[0] // max(1, self.chunks_per_epoch)))
-        local = _Progress(units.size, self.patience, self.min_improvement)
-        active = np.arange(units.size)
-        targets_active = targets
+        W, start_mistakes = perceptron_xp.warm_start(xp, prepared.X, targets, self.warm_scale)
+        progress = _Progress(start_mistakes, self.patience, self.min_improvement)
+        progress.outcome[start_mistakes > self.hopeless_fraction * m] = HOPELESS
+        active = np.flatnonzero(start_mistakes <= self.hopeless_fraction * m)
+        targets_active = xp.ascontiguousarray(targets[:, xp.asarray(active)])
+        chunk = max(1, -(-m // max(1, self.chunks_per_epoch)))
         epoch = 0
         while active.size and epoch < self.max_epochs:
             if self.time_limit is not None and time.monotonic() - start > self.time_limit:
-                local.outcome[active] = OUT_OF_TIME
+                progress.outcome[active] = OUT_OF_TIME
                 break
-            epochs = min(self.round_epochs, self.max_epochs - epoch)
+            n_epochs = min(progress.next_round(active, self.round_epochs), self.max_epochs - epoch)
             index = xp.asarray(active)
             W_active = xp.ascontiguousarray(W[:, index])
-            counts = self._run_epochs(prepared.X, targets_active, W_active, epochs, chunk)
+            counts = self._run_epochs(prepared.X, targets_active, W_active, n_epochs, chunk)
             W[:, index] = W_active
-            epoch += epochs
-            still = local.record(active, counts)
-            if still.size != active.size and still.size:
+            epoch += n_epochs
+            still = progress.record(active, counts)
+            if 0 < still.size < active.size:
                 targets_active = xp.ascontiguousarray(targets[:, xp.asarray(still)])
             active = still
         for j, unit in enumerate(units):
-            progress.epochs[unit], progress.outcome[unit] = local.epochs[j], local.outcome[j]
-            if local.outcome[j] == SEPARATED:
+            epochs[unit], outcome[unit] = progress.epochs[j], progress.outcome[j]
+            if progress.outcome[j] == SEPARATED:
                 w, b = prepared.to_input_space(perceptron_xp.to_numpy(xp, W[:, j]))
                 verdict = verified_separator(A, T[:, unit], w, b)
                 if verdict is None:
-                    progress.outcome[unit] = UNVERIFIED
+                    outcome[unit] = UNVERIFIED
                 else:
                     verdicts[unit] = verdict
 
@@ -276,6 +322,17 @@ class PerceptronLearner:
 
             return perceptron_numba.run_epochs(X, T, W, epochs, chunk, self.margin)
         return perceptron_xp.run_epochs(self._xp, X, T, W, epochs, chunk, self.margin)
+
+
+@functools.lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    """The BLAS/OpenMP pools of this process, inspected once (inspection costs ~0.3 ms)."""
+    return ThreadpoolController()
+
+
+def _blas_limit(threads: int | None) -> AbstractContextManager:
+    """Limit BLAS threads for the duration of a call (no-op for None)."""
+    return nullcontext() if threads is None else _threadpools().limit(limits=threads, user_api="blas")
 
 
 def _as_inputs(A: np.ndarray) -> np.ndarray:

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 _EIGEN_FLOOR = 1e-12  # covariance eigenvalues below this fraction of the largest are null
-_RIDGE = 1e-10  # relative ridge of the least-squares warm start
+_RIDGE = 1e-10  # relative ridge of the least-squares fits
+_TINY = 1e-300  # keeps the ridge positive when the inputs are all zero
 
 
 def to_numpy(xp: ModuleType, array: Any) -> np.ndarray:
@@ -112,7 +113,7 @@ def prepare_inputs(xp: ModuleType, A: np.ndarray, seed: int = 0) -> PreparedInpu
     )
 
 
-def warm_start(xp: ModuleType, X: Any, T: Any, scale: float) -> Any:
+def warm_start(xp: ModuleType, X: Any, T: Any, scale: float) -> tuple[Any, np.ndarray]:
     """Least-squares weights ``argmin ||X W - T||``, each column scaled to mean ``|X w| = scale``.
 
     Parameters
@@ -129,15 +130,56 @@ def warm_start(xp: ModuleType, X: Any, T: Any, scale: float) -> Any:
 
     Returns
     -------
-    xp array of shape (d, K), float64, C-contiguous
+    W : xp array of shape (d, K), float64, C-contiguous
+        The starting weights.
+    mistakes : ndarray of shape (K,), int64
+        Rows with ``t z <= 0`` under the starting weights (host).
     """
+    targets = T.astype(xp.float64)
+    W = _least_squares(xp, X, targets)
+    Z = X @ W
+    size = xp.abs(Z).mean(axis=0)
+    W *= xp.where(size > 0, scale / xp.where(size > 0, size, 1.0), 0.0)
+    mistakes = (targets * Z <= 0).sum(axis=0)
+    return xp.ascontiguousarray(W), to_numpy(xp, mistakes).astype(np.int64)
+
+
+def _least_squares(xp: ModuleType, X: Any, Y: Any) -> Any:
+    """Ridge-stabilised least squares ``argmin ||X W - Y||`` by the normal equations."""
     d = X.shape[1]
     gram = X.T @ X
-    gram += _RIDGE * float(xp.trace(gram)) / d * xp.eye(d)
-    W = xp.linalg.solve(gram, X.T @ T.astype(xp.float64))
-    size = xp.abs(X @ W).mean(axis=0)
-    W *= xp.where(size > 0, scale / xp.where(size > 0, size, 1.0), 0.0)
-    return xp.ascontiguousarray(W)
+    gram += (_RIDGE * float(xp.trace(gram)) / d + _TINY) * xp.eye(d)
+    return xp.linalg.solve(gram, X.T @ Y)
+
+
+def screen(A: np.ndarray, T: np.ndarray, fit_rows: int, test_rows: int, seed: int = 0) -> np.ndarray:
+    """Held-out error of least squares fitted on a row sample, per column (host, cheap).
+
+    Least squares with an intercept is affine invariant, so no preparation is needed. A
+    column whose held-out error is near 1/2 looks like random labels: the perceptron would
+    only waste epochs on it (the caller leaves it undecided; the LP decides it).
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, n)
+        Inputs as given, with ``m >= fit_rows + test_rows``.
+    T : ndarray of shape (m, K)
+        Targets in {-1, +1}.
+    fit_rows, test_rows : int
+        Sizes of the two disjoint random row samples.
+    seed : int, default=0
+        Seed of the samples.
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        Fraction of test rows with ``t z <= 0``.
+    """
+    rows = np.random.default_rng(seed).choice(A.shape[0], size=fit_rows + test_rows, replace=False)
+    sample = A[rows]
+    sample = np.hstack([sample - sample[:fit_rows].mean(axis=0), np.ones((rows.size, 1))])
+    W = _least_squares(np, sample[:fit_rows], T[rows[:fit_rows]].astype(np.float64))
+    return np.mean(T[rows[fit_rows:]] * (sample[fit_rows:] @ W) <= 0, axis=0)
 
 
 def run_epochs(xp: ModuleType, X: Any, T: Any, W: Any, epochs: int, chunk: int, margin: float) -> np.ndarray:

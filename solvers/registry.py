@@ -61,9 +61,11 @@ def make_learner(name: str = "lp", **options: Any) -> SeparabilityLearner:
 
 # Searchers are imported lazily ("module:Class"): some pull in heavy libraries (OR-Tools).
 _SEARCHERS: dict[str, str] = {
+    "auto": "ftprop_exact.solvers.portfolio:PortfolioSearcher",
     "brute": "ftprop_exact.solvers.brute:BruteForceSearcher",
     "cpsat": "ftprop_exact.solvers.cpsat:CPSATSearcher",
     "ftprop": "ftprop_exact.solvers.ftprop:FTPropSearcher",
+    "milp": "ftprop_exact.solvers.milp:MILPSearcher",
     "local": "ftprop_exact.solvers.local_search:LocalSearcher",
 }
 

@@ -1,0 +1,154 @@
+"""``ftprop check``: does a sign network with these hidden widths fit the data exactly?"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ftprop_exact import __version__
+from ftprop_exact.api import solve
+from ftprop_exact.budget import Deadline
+from ftprop_exact.commands import output
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
+from ftprop_exact.commands.signals import interrupt_on_signals
+from ftprop_exact.data import Dataset
+from ftprop_exact.errors import DataError
+from ftprop_exact.network import ACTIVATIONS
+from ftprop_exact.proof_io import save_proof
+from ftprop_exact.result import Result
+from ftprop_exact.solvers.registry import searcher_names
+
+HELP = "decide whether a sign network of the given hidden widths fits the data with zero errors"
+
+# options a searcher accepts from the command line (None: the option is not passed)
+_SEARCHER_OPTIONS = {"cpsat": ("threads", "max_weight"), "auto": ("threads", "max_weight")}
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Parse ``"3"`` or ``"3,2"`` into hidden widths (``"0"`` or ``""``: no hidden layer)."""
+    if text.strip() in ("", "0"):
+        return ()
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hidden widths must be positive integers like 3 or 3,2; got {text!r}") from None
+    if any(w < 1 for w in widths):
+        raise argparse.ArgumentTypeError(f"hidden widths must be positive; got {text!r}")
+    return widths
+
+
+def positive_float(text: str) -> float:
+    """A time limit in seconds (> 0)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds; got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"the time limit must be positive; got {text!r}")
+    return value
+
+
+def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the subcommands that solve (check, min-width, ...)."""
+    parser.add_argument("--solver", default="auto", choices=searcher_names(), help="target searcher (default: auto)")
+    parser.add_argument("--time-limit", type=positive_float, default=60.0, metavar="SECONDS", help="default: 60")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers (default: available cores, <= 8)")
+    parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
+    parser.add_argument("--max-weight", type=int, default=None, metavar="K", help="cap |w| of the exact model (then an infeasible answer only covers |w| <= K)")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress or log output on stderr")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser("check", help=HELP, description=HELP)
+    add_data_arguments(parser)
+    parser.add_argument("--hidden", type=parse_hidden, required=True, metavar="W[,W...]", help="hidden widths, e.g. 3 or 3,2")
+    add_solve_arguments(parser)
+    parser.add_argument("--proof", metavar="FILE", help="write the INFEASIBLE proof (JSON) to FILE")
+    parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
+    parser.set_defaults(run=run)
+
+
+def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The command-line options the chosen searcher understands."""
+    wanted = _SEARCHER_OPTIONS.get(args.solver, ())
+    if args.max_weight is not None and "max_weight" not in wanted:
+        raise DataError(f"--max-weight applies to the exact model (solvers cpsat, auto), not to {args.solver!r}")
+    if args.max_weight is not None and args.max_weight < 1:
+        raise DataError("--max-weight must be a positive integer")
+    return {name: getattr(args, name) for name in wanted if getattr(args, name) is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; exit 10 FEASIBLE, 20 INFEASIBLE, 0 UNKNOWN."""
+    data = load_from_args(args)
+    deadline = Deadline(args.time_limit)
+    with interrupt_on_signals(deadline):
+        result = solve(
+            data,
+            hidden=args.hidden,
+            searcher=args.solver,
+            activation=args.activation,
+            deadline=deadline,
+            random_state=args.seed,
+            **searcher_options(args),
+        )
+    write_artifacts(args, result, data)
+    report(args, result, data)
+    return result.status.exit_code
+
+
+def write_artifacts(args: argparse.Namespace, result: Result, data: Dataset) -> None:
+    """Write the network and proof files asked for (atomically)."""
+    if getattr(args, "network", None) and result.network is not None:
+        result.network.save(args.network)
+    if getattr(args, "proof", None) and result.proof is not None:
+        save_proof(args.proof, result.proof, data, result.hidden)
+
+
+def result_json(args: argparse.Namespace, result: Result, data: Dataset) -> dict[str, Any]:
+    """The ``--json`` object."""
+    obj = result.to_dict()
+    obj["proof"] = None if result.proof is None else proof_summary(result)
+    obj.update(classes=list(data.classes), seed=args.seed, version=__version__)
+    obj["stats"] = {k: v for k, v in obj["stats"].items()}
+    return obj
+
+
+def proof_summary(result: Result) -> dict[str, Any]:
+    """A short description of the proof (the full proof goes to ``--proof FILE``)."""
+    full = result.proof.to_dict()
+    summary = {"kind": full["kind"]}
+    if "cuts" in full:
+        summary["cuts"] = len(full["cuts"])
+    if getattr(result.proof, "bounded", False):
+        summary["infeasible_with_max_weight"] = full.get("max_weight")
+    for key in ("rows", "unit", "first_layer", "combinations_checked"):
+        if key in full:
+            summary[key] = full[key]
+    return summary
+
+
+def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
+    """Print the answer: one JSON object, or ``c`` lines and the ``s`` verdict line."""
+    if args.json:
+        output.json_object(result_json(args, result, data))
+        return
+    output.comment(f"ftprop_exact {__version__} {args.command}")
+    output.comment(describe(data))
+    output.comment(f"hidden {list(result.hidden)}, solver {result.solver}, seed {args.seed}, time limit {args.time_limit:g} s")
+    output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in result.stats.items()))
+    if result.errors is not None:
+        output.comment(f"training errors of the network: {result.errors}")
+    if result.proof is not None:
+        summary = proof_summary(result)
+        output.comment("proof: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+        if "infeasible_with_max_weight" in summary:
+            output.comment(f"verdict: infeasible with |w| <= {summary['infeasible_with_max_weight']} (no proof for larger weights)")
+    if getattr(args, "network", None):
+        output.comment(f"network written to {args.network}" if result.network is not None else "no network to write")
+    if getattr(args, "proof", None):
+        output.comment(f"proof written to {args.proof}" if result.proof is not None else "no proof to write")
+    output.verdict(result.status)
