@@ -5,8 +5,9 @@
 rule, same updates); only the order of floating-point sums differs, so on integer-valued
 inputs, where every sum is exact, both return identical weights and mistake counts. Units
 are split into blocks that run in parallel (``prange``); each block keeps its weights in a
-local contiguous array and loops rows outermost, so the inner loop runs over the block's
-units and vectorises. Compiled once and cached on disk (``cache=True``).
+local contiguous array and loops rows outermost, four rows at a time (each weight loaded
+serves four rows), so the inner loop runs over the block's units and vectorises. Compiled
+once and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,46 @@ from numba import njit, prange
 # rounding of sums, and every separator is re-verified rigorously anyway.
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 _MAX_BLOCK = 64  # units per parallel block (keeps a block's weights in cache)
+_TILE = 4  # rows handled together: each weight loaded once serves four rows
+
+
+@njit(cache=True, fastmath=_FASTMATH, inline="always")
+def _tile_dots(X: np.ndarray, i0: int, rows: int, w: np.ndarray, z: np.ndarray) -> None:  # pragma: no cover
+    """``z[q] = X[i0 + q] @ w`` for the ``rows`` (<= 4) rows of a tile."""
+    d, kb = w.shape
+    z[:, :] = 0.0
+    if rows == _TILE:
+        for j in range(d):
+            x0, x1, x2, x3 = X[i0, j], X[i0 + 1, j], X[i0 + 2, j], X[i0 + 3, j]
+            for k in range(kb):
+                wk = w[j, k]
+                z[0, k] += x0 * wk
+                z[1, k] += x1 * wk
+                z[2, k] += x2 * wk
+                z[3, k] += x3 * wk
+    else:
+        for q in range(rows):
+            for j in range(d):
+                xq = X[i0 + q, j]
+                for k in range(kb):
+                    z[q, k] += xq * w[j, k]
+
+
+@njit(cache=True, fastmath=_FASTMATH, inline="always")
+def _tile_update(X: np.ndarray, i0: int, rows: int, step: np.ndarray, update: np.ndarray) -> None:  # pragma: no cover
+    """``update += sum_q X[i0 + q]^T step[q]`` over the ``rows`` (<= 4) rows of a tile."""
+    d, kb = update.shape
+    if rows == _TILE:
+        for j in range(d):
+            x0, x1, x2, x3 = X[i0, j], X[i0 + 1, j], X[i0 + 2, j], X[i0 + 3, j]
+            for k in range(kb):
+                update[j, k] += x0 * step[0, k] + x1 * step[1, k] + x2 * step[2, k] + x3 * step[3, k]
+    else:
+        for q in range(rows):
+            for j in range(d):
+                xq = X[i0 + q, j]
+                for k in range(kb):
+                    update[j, k] += xq * step[q, k]
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
@@ -34,33 +75,28 @@ def _epochs_kernel(
         kb = min(K, k0 + block) - k0
         w = np.ascontiguousarray(W[:, k0 : k0 + kb])
         update = np.zeros((d, kb))
-        z = np.empty(kb)
-        step = np.empty(kb)
+        z = np.empty((_TILE, kb))
+        step = np.zeros((_TILE, kb))
         for epoch in range(epochs):
             for c0 in range(0, m, chunk):
                 c1 = min(m, c0 + chunk)
                 dirty = False
-                for i in range(c0, c1):
-                    z[:] = 0.0
-                    for j in range(d):
-                        xij = X[i, j]
-                        for k in range(kb):
-                            z[k] += xij * w[j, k]
+                for i0 in range(c0, c1, _TILE):
+                    rows = min(_TILE, c1 - i0)
+                    _tile_dots(X, i0, rows, w, z)
                     hit = False
-                    for k in range(kb):
-                        tk = float(T[i, k0 + k])
-                        if tk * z[k] <= margin:
-                            step[k] = tk
-                            counts[epoch, k0 + k] += 1
-                            hit = True
-                        else:
-                            step[k] = 0.0
+                    for q in range(rows):
+                        for k in range(kb):
+                            tk = float(T[i0 + q, k0 + k])
+                            if tk * z[q, k] <= margin:
+                                step[q, k] = tk
+                                counts[epoch, k0 + k] += 1
+                                hit = True
+                            else:
+                                step[q, k] = 0.0
                     if hit:
                         dirty = True
-                        for j in range(d):
-                            xij = X[i, j]
-                            for k in range(kb):
-                                update[j, k] += xij * step[k]
+                        _tile_update(X, i0, rows, step, update)
                 if dirty:
                     for j in range(d):
                         for k in range(kb):
