@@ -4,7 +4,8 @@
 :func:`ftprop_exact.solvers.perceptron_xp.run_epochs` computes (same chunks, same mistake
 rule, same updates); only the order of floating-point sums differs, so on integer-valued
 inputs, where every sum is exact, both return identical weights and mistake counts. Units
-are split into blocks that run in parallel (``prange``); each block keeps its weights in a
+are split into blocks that run in parallel (``prange``; small problems run the same blocks
+serially, since a parallel region costs more than it saves there); each block keeps its weights in a
 local contiguous array and loops rows outermost, four rows at a time (each weight loaded
 serves four rows), so the inner loop runs over the block's units and vectorises. Compiled
 once and cached on disk (``cache=True``).
@@ -21,6 +22,7 @@ from numba import njit, prange
 _FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 _MAX_BLOCK = 64  # units per parallel block (keeps a block's weights in cache)
 _TILE = 4  # rows handled together: each weight loaded once serves four rows
+_PARALLEL_WORK = 1 << 22  # m * d * K per epoch below which threads cost more than they save
 
 
 @njit(cache=True, fastmath=_FASTMATH, inline="always")
@@ -62,47 +64,71 @@ def _tile_update(X: np.ndarray, i0: int, rows: int, step: np.ndarray, update: np
                     update[j, k] += xq * step[q, k]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _epochs_kernel(
+@njit(cache=True, fastmath=_FASTMATH)
+def _block_epochs(
+    X: np.ndarray,
+    T: np.ndarray,
+    W: np.ndarray,
+    k0: int,
+    kb: int,
+    epochs: int,
+    chunk: int,
+    margin: float,
+    counts: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Train units ``k0 .. k0 + kb - 1`` for ``epochs`` epochs (one parallel block)."""
+    m, d = X.shape
+    w = np.ascontiguousarray(W[:, k0 : k0 + kb])
+    update = np.zeros((d, kb))
+    z = np.empty((_TILE, kb))
+    step = np.zeros((_TILE, kb))
+    for epoch in range(epochs):
+        for c0 in range(0, m, chunk):
+            c1 = min(m, c0 + chunk)
+            dirty = False
+            for i0 in range(c0, c1, _TILE):
+                rows = min(_TILE, c1 - i0)
+                _tile_dots(X, i0, rows, w, z)
+                hit = False
+                for q in range(rows):
+                    for k in range(kb):
+                        tk = float(T[i0 + q, k0 + k])
+                        if tk * z[q, k] <= margin:
+                            step[q, k] = tk
+                            counts[epoch, k0 + k] += 1
+                            hit = True
+                        else:
+                            step[q, k] = 0.0
+                if hit:
+                    dirty = True
+                    _tile_update(X, i0, rows, step, update)
+            if dirty:
+                for j in range(d):
+                    for k in range(kb):
+                        w[j, k] += update[j, k]
+                        update[j, k] = 0.0
+    W[:, k0 : k0 + kb] = w
+
+
+@njit(parallel=True, cache=True)
+def _epochs_parallel(
     X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float, block: int
 ) -> np.ndarray:  # pragma: no cover - compiled
-    m, d = X.shape
     K = W.shape[1]
     counts = np.zeros((epochs, K), dtype=np.int64)
-    n_blocks = (K + block - 1) // block
-    for blk in prange(n_blocks):
-        k0 = blk * block
-        kb = min(K, k0 + block) - k0
-        w = np.ascontiguousarray(W[:, k0 : k0 + kb])
-        update = np.zeros((d, kb))
-        z = np.empty((_TILE, kb))
-        step = np.zeros((_TILE, kb))
-        for epoch in range(epochs):
-            for c0 in range(0, m, chunk):
-                c1 = min(m, c0 + chunk)
-                dirty = False
-                for i0 in range(c0, c1, _TILE):
-                    rows = min(_TILE, c1 - i0)
-                    _tile_dots(X, i0, rows, w, z)
-                    hit = False
-                    for q in range(rows):
-                        for k in range(kb):
-                            tk = float(T[i0 + q, k0 + k])
-                            if tk * z[q, k] <= margin:
-                                step[q, k] = tk
-                                counts[epoch, k0 + k] += 1
-                                hit = True
-                            else:
-                                step[q, k] = 0.0
-                    if hit:
-                        dirty = True
-                        _tile_update(X, i0, rows, step, update)
-                if dirty:
-                    for j in range(d):
-                        for k in range(kb):
-                            w[j, k] += update[j, k]
-                            update[j, k] = 0.0
-        W[:, k0 : k0 + kb] = w
+    for blk in prange((K + block - 1) // block):
+        _block_epochs(X, T, W, blk * block, min(K, (blk + 1) * block) - blk * block, epochs, chunk, margin, counts)
+    return counts
+
+
+@njit(cache=True)
+def _epochs_serial(
+    X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float, block: int
+) -> np.ndarray:  # pragma: no cover - compiled
+    K = W.shape[1]
+    counts = np.zeros((epochs, K), dtype=np.int64)
+    for blk in range((K + block - 1) // block):
+        _block_epochs(X, T, W, blk * block, min(K, (blk + 1) * block) - blk * block, epochs, chunk, margin, counts)
     return counts
 
 
@@ -142,4 +168,7 @@ def run_epochs(X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: 
         raise ValueError("W must be a C-contiguous float64 array (it is updated in place)")
     X = np.ascontiguousarray(X, dtype=np.float64)
     T = np.ascontiguousarray(T, dtype=np.int8)
-    return _epochs_kernel(X, T, W, int(epochs), int(max(chunk, 1)), float(margin), block_size(W.shape[1]))
+    block = block_size(W.shape[1])
+    parallel = W.shape[1] > block and X.size * W.shape[1] >= _PARALLEL_WORK
+    kernel = _epochs_parallel if parallel else _epochs_serial
+    return kernel(X, T, W, int(epochs), int(max(chunk, 1)), float(margin), block)
