@@ -20,6 +20,9 @@ from ftprop_exact.status import Status
 
 log = logging.getLogger("ftprop_exact")
 
+OBJECTIVES = ("feasibility", "min_errors")
+ERROR_MINIMISING_SEARCHERS = ("cpsat", "auto")
+
 
 def solve(
     X: Any,
@@ -32,6 +35,7 @@ def solve(
     time_limit: float | None = 60.0,
     random_state: int = 0,
     deadline: Deadline | None = None,
+    objective: str = "feasibility",
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -57,6 +61,10 @@ def solve(
     deadline : Deadline, optional
         An externally controlled deadline (overrides ``time_limit``), e.g. to interrupt
         the run from a signal handler.
+    objective : {"feasibility", "min_errors"}, default="feasibility"
+        "min_errors": find the network with the fewest training errors and prove the
+        optimum (searchers ``cpsat`` and ``auto``; the others return their best network).
+        Duplicate rows with different labels are then allowed.
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -64,14 +72,23 @@ def solve(
     -------
     Result
         FEASIBLE with a re-verified network, INFEASIBLE with a proof, or UNKNOWN with the
-        best network seen. Ctrl-C (KeyboardInterrupt) returns the best so far as UNKNOWN.
+        best network seen; minimising errors, OPTIMAL with the proven optimum (or UNKNOWN
+        with the best network and ``lower_bound``). Ctrl-C (KeyboardInterrupt) returns the
+        best so far as UNKNOWN.
     """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
     data = X if isinstance(X, Dataset) else make_dataset(X, y)
     if isinstance(X, Dataset) and y is not None:
         raise ValueError("pass y=None when X is a Dataset (its labels are used)")
-    problem = Problem.build(data, hidden, activation)
+    minimising = objective == "min_errors"
+    problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
     deadline = deadline if deadline is not None else Deadline(time_limit)
+    if minimising and isinstance(searcher, str) and searcher in ERROR_MINIMISING_SEARCHERS:
+        searcher_options = {**searcher_options, "objective": objective}
     search = make_searcher(searcher, **searcher_options) if isinstance(searcher, str) else searcher
+    if getattr(search, "objective", objective) != objective:
+        raise ValueError(f"the searcher object was built for objective={search.objective!r}, not {objective!r}")
     convex = make_learner(learner) if isinstance(learner, str) else learner
     name = search.name
 
@@ -95,7 +112,14 @@ def solve(
 def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name: str, deadline: Deadline) -> Result:
     """Turn a searcher's outcome into a Result, re-checking what it claims."""
     stats = {**outcome.stats, "seconds": deadline.elapsed()}
-    if outcome.status is Status.FEASIBLE:
+    lower_bound = stats.get("lower_bound")
+    if outcome.status is Status.OPTIMAL:
+        proven = getattr(outcome.proof, "lower_bound", None)
+        if incumbent.network is not None and proven is not None and incumbent.errors == proven:
+            return Result(Status.OPTIMAL, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats, proven)
+        log.error("searcher %s claimed an optimum it could not back; answering UNKNOWN", name)
+        stats["rejected_claim"] = "OPTIMAL"
+    elif outcome.status is Status.FEASIBLE:
         if incumbent.exact:
             return Result(Status.FEASIBLE, incumbent.network, 0, None, problem.hidden, name, stats)
         log.error("searcher %s claimed FEASIBLE without a verified network; answering UNKNOWN", name)
@@ -106,9 +130,11 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
         log.error("searcher %s claimed INFEASIBLE without a proof; answering UNKNOWN", name)
         stats["rejected_claim"] = "INFEASIBLE"
     if incumbent.exact:  # found along the way, e.g. just before the deadline
-        return Result(Status.FEASIBLE, incumbent.network, 0, None, problem.hidden, name, stats)
+        return Result(Status.FEASIBLE, incumbent.network, 0, None, problem.hidden, name, stats, lower_bound)
     # an UNKNOWN may carry a bounded proof ("infeasible with |w| <= K")
-    return Result(Status.UNKNOWN, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats)
+    return Result(
+        Status.UNKNOWN, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats, lower_bound
+    )
 
 
 def single_layer_outcome(problem: Problem, learner: SeparabilityLearner, incumbent: Incumbent) -> SearchOutcome:

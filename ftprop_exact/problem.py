@@ -8,6 +8,7 @@ import numpy as np
 
 from ftprop_exact.data import Dataset
 from ftprop_exact.network import check_activation
+from ftprop_exact.rows import group_identical_rows
 
 
 def check_hidden(hidden: object) -> tuple[int, ...]:
@@ -68,18 +69,41 @@ class Problem:
     conflict: tuple[int, int] | None
 
     @classmethod
-    def build(cls, data: Dataset, hidden: object, activation: str = "sign") -> Problem:
-        """Merge duplicates of ``data`` and validate the architecture."""
-        merged = data.merge_duplicates()
+    def build(cls, data: Dataset, hidden: object, activation: str = "sign", merge: str = "features") -> Problem:
+        """Merge duplicates of ``data`` and validate the architecture.
+
+        Parameters
+        ----------
+        data : Dataset
+            The data as given.
+        hidden : sequence of int
+            Hidden widths.
+        activation : {"sign", "step"}
+            Unit activation.
+        merge : {"features", "examples"}, default="features"
+            "features" merges rows with equal features (two labels on one row then make the
+            problem infeasible: ``conflict``); "examples" merges only rows with equal
+            features AND labels, as minimising errors needs (such rows stay apart and the
+            model gives them the same hidden values).
+        """
+        if merge == "features":
+            merged = data.merge_duplicates()
+            X, Y, counts, index, conflict = merged.X, merged.Y, merged.counts, merged.first_index, merged.conflict
+        elif merge == "examples":
+            groups = group_identical_rows(np.hstack([data.X, data.Y.astype(np.float64)]))
+            index, conflict = groups.first_index, None
+            X, Y, counts = data.X[index], data.Y[index], groups.counts()
+        else:
+            raise ValueError(f"merge must be 'features' or 'examples'; got {merge!r}")
         return cls(
             data=data,
-            X=merged.X,
-            Y=merged.Y,
-            counts=merged.counts,
-            row_index=merged.first_index,
+            X=X,
+            Y=Y,
+            counts=counts,
+            row_index=index,
             hidden=check_hidden(hidden),
             activation=check_activation(activation),
-            conflict=merged.conflict,
+            conflict=conflict,
         )
 
     @property

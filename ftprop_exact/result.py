@@ -18,14 +18,18 @@ class Result:
     Attributes
     ----------
     status : Status
-        FEASIBLE, INFEASIBLE or UNKNOWN.
+        FEASIBLE, INFEASIBLE or UNKNOWN; OPTIMAL when minimising errors.
     network : ThresholdNetwork or None
-        FEASIBLE: a network re-verified on the data as given (zero errors). UNKNOWN: the
-        best network seen (fewest training errors), if any. INFEASIBLE: None.
+        FEASIBLE: a network re-verified on the data as given (zero errors). OPTIMAL: a
+        verified network with the proven minimum number of errors. UNKNOWN: the best
+        network seen (fewest training errors), if any. INFEASIBLE: None.
     errors : int or None
         Training errors of ``network`` on the data as given (examples with a wrong output).
     proof : Proof or None
-        INFEASIBLE only: the re-checkable proof.
+        INFEASIBLE: the re-checkable proof; OPTIMAL: the proof of the lower bound; UNKNOWN:
+        possibly a bounded proof ("infeasible with |w| <= K").
+    lower_bound : int or None
+        Minimising errors: the proven lower bound on the number of errors.
     hidden : tuple of int
         Hidden widths asked for.
     solver : str
@@ -42,6 +46,7 @@ class Result:
     hidden: tuple[int, ...] = ()
     solver: str = ""
     stats: Mapping[str, Any] = field(default_factory=dict)
+    lower_bound: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stats", MappingProxyType(dict(self.stats)))
@@ -49,6 +54,8 @@ class Result:
             raise ValueError("a FEASIBLE result needs a network with zero errors")
         if self.status is Status.INFEASIBLE and self.proof is None:
             raise ValueError("an INFEASIBLE result needs a proof")
+        if self.status is Status.OPTIMAL and (self.network is None or self.proof is None or self.errors != self.lower_bound):
+            raise ValueError("an OPTIMAL result needs a network whose errors equal the proven lower bound")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (network in the documented format, proof summary)."""
@@ -58,6 +65,7 @@ class Result:
             "network": None if self.network is None else self.network.to_dict(),
             "errors": self.errors,
             "proof": None if self.proof is None else self.proof.to_dict(),
+            "lower_bound": self.lower_bound,
             "stats": dict(self.stats),
             "solver": self.solver,
         }

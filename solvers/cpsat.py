@@ -18,19 +18,15 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.cpsat_model import (
-    LEX_PREFIX_MAX,
-    MasterModel,
-    MasterSpec,
-    boolean_encoding,
-    default_weight_bounds,
-)
+from ftprop_exact.solvers.certificate import Certificate
+from ftprop_exact.solvers.cpsat_model import MasterModel, MasterSpec, capped, master_spec
 from ftprop_exact.solvers.cpsat_proof import CPSATProof, ProofCut
 from ftprop_exact.solvers.cuts import Cut, CutPool
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 
 FIRST_LAYER_MODES = ("auto", "exact", "cuts")
+OBJECTIVES = ("feasibility", "min_errors")
 
 
 def default_threads() -> int:
@@ -61,6 +57,13 @@ class CPSATSearcher:
         Cuts found earlier (e.g. by local search), shared and extended.
     hint : list of ndarray, optional
         Hidden targets to start CP-SAT from (e.g. the best local-search targets).
+    cuts_per_column : int, default=6
+        Certificates sought per non-separable first-layer column (multi-cut Benders: each
+        new one excludes a row of the previous).
+    objective : {"feasibility", "min_errors"}, default="feasibility"
+        "min_errors": minimise the number of misclassified examples (error literal per row,
+        weighted by multiplicity); the answer is OPTIMAL with a proof of the bound, or
+        UNKNOWN with the best network and ``stats["lower_bound"]``.
 
     Examples
     --------
@@ -82,7 +85,11 @@ class CPSATSearcher:
         max_weight: int | None = None,
         cut_pool: CutPool | None = None,
         hint: list[np.ndarray] | None = None,
+        objective: str = "feasibility",
+        cuts_per_column: int = 6,
     ) -> None:
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
         if first_layer not in FIRST_LAYER_MODES:
             raise ValueError(f"unknown first_layer {first_layer!r}; choose one of: {', '.join(FIRST_LAYER_MODES)}")
         if max_weight is not None and max_weight < 1:
@@ -92,6 +99,8 @@ class CPSATSearcher:
         self.max_weight = max_weight
         self.cut_pool = cut_pool if cut_pool is not None else CutPool()
         self.hint = hint
+        self.objective = objective
+        self.cuts_per_column = max(1, int(cuts_per_column))
 
     # -- the Benders loop -----------------------------------------------------------------
     def search(
@@ -102,10 +111,15 @@ class CPSATSearcher:
         incumbent: Incumbent,
         rng: np.random.Generator,
     ) -> SearchOutcome:
-        """Run the Benders loop until a verdict or the deadline."""
+        """Run the Benders loop until a verdict or the deadline.
+
+        Feasibility: FEASIBLE / INFEASIBLE (proof) / UNKNOWN. Minimising errors: the
+        incumbent improves as masters are solved; OPTIMAL when a master optimum passes the
+        LP (its bound is then matched), else UNKNOWN with ``stats["lower_bound"]``.
+        """
         if not problem.hidden:
             raise ValueError("the cpsat searcher needs at least one hidden layer")
-        spec, mode = self._spec(problem)
+        spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         master = MasterModel(spec)
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
@@ -115,78 +129,111 @@ class CPSATSearcher:
         if hint is not None:
             master.set_hint(hint)
         seed = int(rng.integers(0, 2**31 - 1))
+        lower_bound = 0
         while not deadline.expired():
             solver_holder: list[Any] = []
             with deadline.hook(lambda: solver_holder and solver_holder[0].stop_search()):
-                status, T, _ = master.solve(deadline.remaining(), self.threads, seed, on_solver=solver_holder.append)
+                solution = master.solve(deadline.remaining(), self.threads, seed, on_solver=solver_holder.append)
             stats["master_solves"] += 1
             stats["cuts"] = len(spec.cuts)
-            if status == "INFEASIBLE":
+            if solution.bound is not None:
+                lower_bound = max(lower_bound, solution.bound)
+                stats["lower_bound"] = lower_bound
+            if solution.status == "INFEASIBLE":
                 return self._infeasible(problem, spec, mode, stats)
-            if status == "UNKNOWN":
+            if solution.status == "UNKNOWN":
                 break
+            T = solution.targets
             new_cuts = self._separate(problem, learner, T[0], master) if mode == "cuts" else 0
             if new_cuts < 0:
                 stats["undecided_unit"] = True
                 break
+            fit = try_targets(problem, T, learner, incumbent)
             if new_cuts == 0:
-                try_targets(problem, T, learner, incumbent)
-                if incumbent.exact:
-                    return SearchOutcome(Status.FEASIBLE, stats=stats)
-                stats["unverified_master_solution"] = True  # should not happen: never trusted
-                break
+                if spec.error_weights is None:
+                    if incumbent.exact:
+                        return SearchOutcome(Status.FEASIBLE, stats=stats)
+                    stats["unverified_master_solution"] = True  # should not happen: never trusted
+                    break
+                if solution.optimal and incumbent.errors is not None and incumbent.errors <= lower_bound:
+                    return self._optimal(problem, spec, mode, stats, incumbent)
+                if solution.optimal or not fit.all_separable:
+                    stats["unverified_master_solution"] = True  # should not happen
+                break  # the master ran out of time before proving its optimum
             master.set_hint(T)
         stats["cuts"] = len(spec.cuts)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
 
-    def _spec(self, problem: Problem) -> tuple[MasterSpec, str]:
-        encoded = boolean_encoding(problem.X) if self.first_layer in ("auto", "exact") else None
-        if self.first_layer == "exact" and encoded is None:
-            raise ValueError("first_layer='exact' needs every input column to take at most two values")
-        mode = "exact" if encoded is not None else "cuts"
-        fan_in_0 = problem.X.shape[1] if encoded is None else encoded.shape[1]
-        spec = MasterSpec(
-            Y=np.asarray(problem.Y),
-            hidden=problem.hidden,
-            weight_bounds=default_weight_bounds(fan_in_0, problem.hidden, self.max_weight),
-            first_layer_inputs=encoded,
-            lex_prefix=min(LEX_PREFIX_MAX, problem.n_rows - 1),
-        )
-        return spec, mode
-
     def _separate(self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel) -> int:
-        """LP-check every first-layer column; add a cut per failure. -1 if a unit is undecided."""
+        """LP-check every first-layer column; add cuts for each failure. -1 if a unit is undecided."""
         added = 0
         for j, verdict in enumerate(learner.check_layer(problem.X, T1)):
             if verdict.separable is None:
                 return -1
             if verdict.separable is False:
-                cut = Cut.from_certificate(verdict.certificate, T1[:, j])
-                if self.cut_pool.add(cut) or (cut.rows, cut.signs) not in master.spec.cuts:
-                    master.add_cut(cut.rows, cut.signs)
-                    added += 1
+                for cert in self._more_certificates(problem, learner, T1[:, j], verdict.certificate):
+                    cut = Cut.from_certificate(cert, T1[:, j])
+                    if self.cut_pool.add(cut) or (cut.rows, cut.signs) not in master.spec.cuts:
+                        master.add_cut(cut.rows, cut.signs)
+                        added += 1
         return added
 
-    def _infeasible(self, problem: Problem, spec: MasterSpec, mode: str, stats: dict[str, Any]) -> SearchOutcome:
-        """Package the proof; a weight cap makes it a bounded proof and the answer UNKNOWN."""
+    def _more_certificates(
+        self, problem: Problem, learner: SeparabilityLearner, t: np.ndarray, first: Certificate
+    ) -> list[Certificate]:
+        """Several certificates for one failing column (multi-cut Benders).
+
+        After each certificate, its row with the largest multiplier is set aside and the LP
+        asked again on the remaining rows; a certificate on a subset of rows holds for the
+        column. Stops at ``cuts_per_column`` or when the rest is separable.
+        """
+        found = [first]
+        keep = np.ones(problem.n_rows, dtype=bool)
+        while len(found) < self.cuts_per_column:
+            last = found[-1]
+            keep[last.rows[int(np.argmax([float(x) for x in last.multipliers]))]] = False
+            rows = np.flatnonzero(keep)
+            verdict = learner.check(problem.X[rows], t[rows])
+            if verdict.separable is not False:
+                break
+            cert = verdict.certificate
+            found.append(Certificate(tuple(int(rows[r]) for r in cert.rows), cert.multipliers))
+        return found
+
+    def _proof(self, problem: Problem, spec: MasterSpec, mode: str, lower_bound: int | None = None) -> CPSATProof:
+        """The proof of the current master: its cuts (rows of the data as given) and settings."""
         certificates = {(c.rows, c.signs): c.certificate for c in self.cut_pool}
         cuts = []
         for rows, signs in spec.cuts:
             cert = certificates[(rows, signs)]
             original = tuple(int(problem.row_index[r]) for r in rows)
             cuts.append(ProofCut(rows=original, signs=signs, multipliers=cert.multipliers))
-        proof = CPSATProof(hidden=problem.hidden, first_layer=mode, max_weight=self.max_weight, cuts=tuple(cuts))
-        if self._capped(spec, problem):
+        return CPSATProof(
+            hidden=problem.hidden,
+            first_layer=mode,
+            max_weight=self.max_weight,
+            cuts=tuple(cuts),
+            lower_bound=lower_bound,
+        )
+
+    def _infeasible(self, problem: Problem, spec: MasterSpec, mode: str, stats: dict[str, Any]) -> SearchOutcome:
+        """Package the proof; a weight cap makes it a bounded proof and the answer UNKNOWN."""
+        proof = self._proof(problem, spec, mode)
+        if proof.bounded and capped(spec, problem, self.max_weight):
             stats["infeasible_with_max_weight"] = self.max_weight
             return SearchOutcome(Status.UNKNOWN, proof=proof, stats=stats)
         return SearchOutcome(Status.INFEASIBLE, proof=proof, stats=stats)
 
-    def _capped(self, spec: MasterSpec, problem: Problem) -> bool:
-        if self.max_weight is None:
-            return False
-        uncapped = default_weight_bounds(
-            spec.first_layer_inputs.shape[1] if spec.first_layer_inputs is not None else problem.X.shape[1],
-            problem.hidden,
-            None,
-        )
-        return uncapped != spec.weight_bounds
+    def _optimal(
+        self, problem: Problem, spec: MasterSpec, mode: str, stats: dict[str, Any], incumbent: Incumbent
+    ) -> SearchOutcome:
+        """The incumbent matches the proven bound: optimal (bounded if weights are capped)."""
+        bound = int(incumbent.errors)
+        stats["lower_bound"] = bound
+        if bound == 0:
+            return SearchOutcome(Status.FEASIBLE, stats=stats)
+        proof = self._proof(problem, spec, mode, lower_bound=bound)
+        if proof.bounded and capped(spec, problem, self.max_weight):
+            stats["optimal_with_max_weight"] = self.max_weight
+            return SearchOutcome(Status.UNKNOWN, proof=proof, stats=stats)
+        return SearchOutcome(Status.OPTIMAL, proof=proof, stats=stats)

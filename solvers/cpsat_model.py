@@ -30,6 +30,8 @@ from typing import Callable
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ftprop_exact.problem import Problem
+
 LEX_PREFIX_MAX = 30  # rows in the unit-order key (the key must fit in an int64)
 
 
@@ -84,6 +86,12 @@ class MasterSpec:
         Rows 1..lex_prefix order the units of each layer.
     cuts : list of (rows, signs)
         First-layer no-goods (row indices into the distinct rows).
+    error_weights : ndarray of shape (u,) or None
+        Minimising errors: a row may be misclassified at this cost (its multiplicity); the
+        objective is the total cost. None: every row must be classified correctly.
+    max_errors : int or None
+        With ``error_weights``: the total cost may not exceed this (used to re-check a lower
+        bound: the master with ``max_errors = bound - 1`` must be infeasible).
     """
 
     Y: np.ndarray
@@ -92,6 +100,8 @@ class MasterSpec:
     first_layer_inputs: np.ndarray | None
     lex_prefix: int
     cuts: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    error_weights: np.ndarray | None = None
+    max_errors: int | None = None
 
     @property
     def n_rows(self) -> int:
@@ -119,6 +129,13 @@ class MasterModel:
             [[self.model.new_bool_var(f"t{d + 1}_{i}_{j}") for j in range(width)] for i in range(u)]
             for d, width in enumerate(spec.hidden)
         ]
+        self.errors: list[cp_model.IntVar] | None = None
+        if spec.error_weights is not None:
+            self.errors = [self.model.new_bool_var(f"error_{i}") for i in range(u)]
+            cost = sum(int(c) * e for c, e in zip(spec.error_weights, self.errors))
+            self.model.minimize(cost)
+            if spec.max_errors is not None:
+                self.model.add(cost <= spec.max_errors)
         self._break_symmetry()
         if spec.first_layer_inputs is not None:
             fixed = spec.first_layer_inputs
@@ -163,7 +180,9 @@ class MasterModel:
                 z = b + sum(self._signed(w[p], inputs(i, p), bound) for p in range(fan_in))
                 t = target(i)
                 if isinstance(t, int):
-                    self.model.add(t * z >= 1)
+                    constraint = self.model.add(t * z >= 1)
+                    if self.errors is not None:
+                        constraint.only_enforce_if(~self.errors[i])  # an error row may be wrong
                 else:
                     self.model.add(z >= 1).only_enforce_if(t)
                     self.model.add(z <= -1).only_enforce_if(~t)
@@ -203,8 +222,8 @@ class MasterModel:
 
     def solve(
         self, time_limit: float, threads: int, seed: int, on_solver: Callable[[cp_model.CpSolver], None] | None = None
-    ) -> tuple[str, list[np.ndarray] | None, cp_model.CpSolver]:
-        """Solve; returns ("FEASIBLE" | "INFEASIBLE" | "UNKNOWN", targets or None, solver)."""
+    ) -> MasterSolution:
+        """Solve within ``time_limit`` seconds (``on_solver`` sees the solver first, e.g. to stop it)."""
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
         solver.parameters.num_workers = max(1, int(threads))
@@ -212,17 +231,45 @@ class MasterModel:
         if on_solver is not None:
             on_solver(solver)
         status = solve_in_thread(solver, self.model)
+        if status == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"CP-SAT rejected the master model: {self.model.validate()}")
+        minimising = self.errors is not None
+        bound = int(math.ceil(solver.best_objective_bound - 1e-6)) if minimising and status != cp_model.INFEASIBLE else None
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             T = [
                 np.array([[1 if solver.boolean_value(v) else -1 for v in row] for row in layer], dtype=np.int8)
                 for layer in self.targets
             ]
-            return "FEASIBLE", T, solver
+            objective = int(round(solver.objective_value)) if minimising else None
+            optimal = status == cp_model.OPTIMAL or not minimising
+            return MasterSolution("FEASIBLE", T, objective, bound, optimal)
         if status == cp_model.INFEASIBLE:
-            return "INFEASIBLE", None, solver
-        if status == cp_model.MODEL_INVALID:
-            raise RuntimeError(f"CP-SAT rejected the master model: {self.model.validate()}")
-        return "UNKNOWN", None, solver
+            return MasterSolution("INFEASIBLE", None, None, None, True)
+        return MasterSolution("UNKNOWN", None, None, bound, False)
+
+
+@dataclass(frozen=True)
+class MasterSolution:
+    """Outcome of one master solve.
+
+    Attributes
+    ----------
+    status : {"FEASIBLE", "INFEASIBLE", "UNKNOWN"}
+    targets : list of ndarray or None
+        Hidden targets of the solution found.
+    objective : int or None
+        Its error cost (minimising errors only).
+    bound : int or None
+        Proven lower bound on the master's error cost (minimising errors only).
+    optimal : bool
+        The solution is optimal for the master (always True when not minimising).
+    """
+
+    status: str
+    targets: list[np.ndarray] | None
+    objective: int | None
+    bound: int | None
+    optimal: bool
 
 
 def solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
@@ -253,6 +300,35 @@ def solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
     if errors:
         raise errors[0]
     return outcome[0]
+
+
+def master_spec(problem: Problem, first_layer: str, max_weight: int | None, objective: str) -> tuple[MasterSpec, str]:
+    """The master for a problem: first-layer mode, Muroga bounds, symmetry prefix, objective.
+
+    Shared by the searcher and by proof verification, so both build the same model.
+    """
+    encoded = boolean_encoding(problem.X) if first_layer in ("auto", "exact") else None
+    if first_layer == "exact" and encoded is None:
+        raise ValueError("first_layer='exact' needs every input column to take at most two values")
+    mode = "exact" if encoded is not None else "cuts"
+    fan_in_0 = problem.X.shape[1] if encoded is None else encoded.shape[1]
+    spec = MasterSpec(
+        Y=np.asarray(problem.Y),
+        hidden=problem.hidden,
+        weight_bounds=default_weight_bounds(fan_in_0, problem.hidden, max_weight),
+        first_layer_inputs=encoded,
+        lex_prefix=min(LEX_PREFIX_MAX, problem.n_rows - 1),
+        error_weights=np.asarray(problem.counts) if objective == "min_errors" else None,
+    )
+    return spec, mode
+
+
+def capped(spec: MasterSpec, problem: Problem, max_weight: int | None) -> bool:
+    """Whether a weight cap actually lowered some Muroga bound."""
+    if max_weight is None:
+        return False
+    fan_in_0 = spec.first_layer_inputs.shape[1] if spec.first_layer_inputs is not None else problem.X.shape[1]
+    return default_weight_bounds(fan_in_0, problem.hidden, None) != spec.weight_bounds
 
 
 def canonical_targets(hidden_targets: list[np.ndarray], lex_prefix: int) -> list[np.ndarray]:

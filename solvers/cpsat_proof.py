@@ -17,7 +17,8 @@ import numpy as np
 
 from ftprop_exact.data import Dataset
 from ftprop_exact.solvers.certificate import Certificate, verify_certificate
-from ftprop_exact.solvers.cpsat_model import LEX_PREFIX_MAX, MasterModel, MasterSpec, boolean_encoding, default_weight_bounds
+from ftprop_exact.problem import Problem
+from ftprop_exact.solvers.cpsat_model import MasterModel, master_spec
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,17 @@ class CPSATProof:
         (``bounded`` is True) and the answer is not INFEASIBLE.
     cuts : tuple of ProofCut
         First-layer cuts used by the final master.
+    lower_bound : int or None
+        Minimising errors: every network misclassifies at least this many examples (the
+        master with at most ``lower_bound - 1`` errors is infeasible). None: the proof shows
+        that no network fits every example.
     """
 
     hidden: tuple[int, ...]
     first_layer: str
     max_weight: int | None
     cuts: tuple[ProofCut, ...]
+    lower_bound: int | None = None
     kind: str = "cpsat-benders"
 
     @property
@@ -91,6 +97,7 @@ class CPSATProof:
             "hidden": list(self.hidden),
             "first_layer": self.first_layer,
             "max_weight": self.max_weight,
+            "lower_bound": self.lower_bound,
             "cuts": [c.to_dict() for c in self.cuts],
         }
 
@@ -102,6 +109,7 @@ class CPSATProof:
             first_layer=str(d["first_layer"]),
             max_weight=None if d.get("max_weight") is None else int(d["max_weight"]),
             cuts=tuple(ProofCut.from_dict(c) for c in d["cuts"]),
+            lower_bound=None if d.get("lower_bound") is None else int(d["lower_bound"]),
         )
 
     def verify(self, data: Dataset, time_limit: float | None = None, threads: int = 1) -> bool:
@@ -112,24 +120,24 @@ class CPSATProof:
         return verify_cpsat_proof(self, data, time_limit=time_limit, threads=threads)[0]
 
 
-def rebuild_spec(proof: CPSATProof, data: Dataset) -> tuple[MasterSpec, np.ndarray]:
-    """The master spec implied by the data and the proof's claims (bounds recomputed)."""
-    merged = data.merge_duplicates()
-    if merged.conflict is not None:
+def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
+    """The master implied by the data and the proof's claims (bounds recomputed), with its cuts."""
+    minimising = proof.lower_bound is not None
+    problem = Problem.build(data, proof.hidden, merge="examples" if minimising else "features")
+    if problem.conflict is not None:
         raise ValueError("the data has identical rows with different labels (a duplicate-conflict proof applies)")
-    X = np.asarray(merged.X)
-    encoded = boolean_encoding(X) if proof.first_layer == "exact" else None
-    if proof.first_layer == "exact" and encoded is None:
-        raise ValueError("first_layer 'exact' needs every input column to take at most two values")
-    fan_in_0 = X.shape[1] if encoded is None else encoded.shape[1]
-    spec = MasterSpec(
-        Y=np.asarray(merged.Y),
-        hidden=proof.hidden,
-        weight_bounds=default_weight_bounds(fan_in_0, proof.hidden, proof.max_weight),
-        first_layer_inputs=encoded,
-        lex_prefix=min(LEX_PREFIX_MAX, X.shape[0] - 1),
-    )
-    return spec, np.asarray(merged.inverse)
+    if proof.first_layer not in ("exact", "cuts"):
+        raise ValueError(f"unknown first_layer {proof.first_layer!r}")
+    spec, _ = master_spec(problem, proof.first_layer, proof.max_weight, "min_errors" if minimising else "feasibility")
+    if minimising:
+        spec.max_errors = proof.lower_bound - 1
+    master = MasterModel(spec)
+    position = {int(r): k for k, r in enumerate(problem.row_index)}
+    for cut in proof.cuts:
+        if not all(r in position for r in cut.rows):
+            raise ValueError(f"cut rows {list(cut.rows)} are not first occurrences of distinct rows")
+        master.add_cut(tuple(position[r] for r in cut.rows), cut.signs)
+    return master
 
 
 def verify_cpsat_proof(
@@ -141,14 +149,14 @@ def verify_cpsat_proof(
     for k, cut in enumerate(proof.cuts):
         if not cut.verify(data.X):
             return False, f"cut {k} (rows {list(cut.rows)}): certificate does not verify"
+    if proof.lower_bound is not None and proof.lower_bound < 1:
+        return False, "a lower bound below 1 proves nothing"
     try:
-        spec, inverse = rebuild_spec(proof, data)
+        master = rebuild_master(proof, data)
     except ValueError as exc:
         return False, str(exc)
-    master = MasterModel(spec)
-    for cut in proof.cuts:
-        master.add_cut(tuple(int(inverse[r]) for r in cut.rows), cut.signs)
-    status, _, _ = master.solve(time_limit if time_limit is not None else 1e9, threads, seed=0)
+    status = master.solve(time_limit if time_limit is not None else 1e9, threads, seed=0).status
     if status != "INFEASIBLE":
         return False, f"the rebuilt master is {status.lower()}, not infeasible"
-    return True, f"{len(proof.cuts)} certificates verified exactly; rebuilt master infeasible"
+    what = "no network fits" if proof.lower_bound is None else f"every network has >= {proof.lower_bound} errors"
+    return True, f"{len(proof.cuts)} certificates verified exactly; rebuilt master infeasible: {what}"

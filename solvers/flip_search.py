@@ -40,6 +40,7 @@ from ftprop_exact.solvers.lp import fit_hinge
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 
 __all__ = [
+    "ERRORS",
     "SearchStats",
     "TargetState",
     "Tabu",
@@ -309,21 +310,53 @@ class UnitChecker:
         if self.pool.add(cut):
             self._index(cut)
 
-    def forbidden(self, column: np.ndarray, changed_rows: np.ndarray) -> bool:
+    def forbidden(self, column: np.ndarray, changed_rows: np.ndarray, constrained: np.ndarray | None = None) -> bool:
         """True iff a known cut forbids this first-layer column.
 
         Only cuts through ``changed_rows`` are tested: the column before the change was
-        separable, so no other cut can hold.
+        separable, so no other cut can hold. With a ``constrained`` mask (a partial
+        column: the other rows may take either sign) a cut counts only if all its rows
+        are constrained.
         """
         seen: set[int] = set()
         for r in np.asarray(changed_rows).tolist():
             for cut in self._by_row.get(int(r), ()):
-                if id(cut) not in seen:
-                    seen.add(id(cut))
-                    if cut.violated_by(column):
-                        self.stats.cut_skips += 1
-                        return True
+                if id(cut) in seen:
+                    continue
+                seen.add(id(cut))
+                if constrained is not None and not constrained[list(cut.rows)].all():
+                    continue
+                if cut.violated_by(column):
+                    self.stats.cut_skips += 1
+                    return True
         return False
+
+    def realise_partial(
+        self, state: TargetState, layer: int, unit: int, column: np.ndarray, constrained: np.ndarray
+    ) -> bool:
+        """Give hidden unit ``unit`` of ``layer`` targets that agree with ``column`` on the
+        ``constrained`` rows, if a separator exists; the other rows take its signs.
+
+        On success the state holds the realised column and its verified separator (and
+        the layer above is marked for re-checking). On failure the state is unchanged and
+        a first-layer certificate becomes a cut.
+        """
+        rows = np.flatnonzero(constrained)
+        A = state.inputs(layer)
+        w, b = state.weights[layer][unit], float(state.biases[layer][unit])
+        verdict = self.verdict(A[rows], column[rows], w, b)
+        if not verdict.separable:
+            if layer == 0 and verdict.certificate is not None:
+                cert = verdict.certificate
+                self.add_cut(Certificate(tuple(int(rows[r]) for r in cert.rows), cert.multipliers), column)
+            return False
+        realised = np.where(A @ verdict.weights + verdict.bias > 0, 1, -1).astype(np.int8)
+        full = self.verdict(A, realised, verdict.weights, float(verdict.bias))
+        if not full.separable:  # a free row exactly on the hyperplane, and no fix found
+            return False
+        state.set_column(layer, unit, realised)
+        state.set_unit(layer, unit, full.weights, float(full.bias), True)
+        return True
 
 
 # --------------------------------------------------------------------------- losses
@@ -391,6 +424,11 @@ def _loss_weights(state: TargetState, d: int) -> tuple[np.ndarray, np.ndarray]:
         W /= scale[:, None]
         b /= scale
     return W, b
+
+
+ERRORS = LayerLoss("errors", False, lambda s: (s <= 0).astype(np.float64), np.zeros_like)
+"""The 0-1 loss (a unit-example is wrong when ``t z <= 0``): used to classify flips as
+must-change (fewer errors), must-keep (more errors) or free, never to fit weights."""
 
 
 def layer_loss(state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray) -> float:

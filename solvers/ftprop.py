@@ -26,6 +26,8 @@ of every accepted move is offered to the incumbent, so the answer is anytime.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -35,6 +37,7 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
 from ftprop_exact.solvers.cuts import CutPool
 from ftprop_exact.solvers.flip_search import (
+    ERRORS,
     SearchStats,
     Tabu,
     TargetState,
@@ -58,6 +61,28 @@ __all__ = ["FTPropSearcher"]
 
 _HEURISTICS = ("delta", "gradient")
 _IMPROVEMENT = 1e-9
+_TINY_WEIGHT = 1e-3  # importance of rows the layer loss is indifferent about
+
+
+class _Budget:
+    """Moves one call of FTPROP(d) may still try (None: unlimited)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.left = limit
+
+    def spend(self) -> bool:
+        """Use one move; True when the budget was already spent (nothing is used then)."""
+        if self.left is None:
+            return False
+        if self.left <= 0:
+            return True
+        self.left -= 1
+        return False
+
+    @property
+    def spent(self) -> bool:
+        """Whether no move is left."""
+        return self.left is not None and self.left <= 0
 
 
 class FTPropSearcher:
@@ -173,6 +198,24 @@ class FTPropSearcher:
         return stats.as_dict()
 
 
+@dataclass(frozen=True)
+class _Move:
+    """A proposed change of one unit's column of ``T_{d-1}``.
+
+    ``flip`` marks the rows to change; ``weight`` is the importance of every row for the
+    unit (0: the row is free, its target may become either sign). ``exact`` moves come
+    from the 0-1 loss (constrained rows are exactly those whose change matters) and are
+    first tried directly with the LP; the other moves come from the layer loss (the
+    paper's ``-sign(dL/dh)`` targets with ``|dL/dh|`` importance).
+    """
+
+    unit: int
+    flip: np.ndarray
+    weight: np.ndarray
+    exact: bool
+    single: bool = False
+
+
 class _Recursion:
     """One start of FTPROP: the recursive procedure over a :class:`TargetState`."""
 
@@ -195,9 +238,9 @@ class _Recursion:
         self.tabu = Tabu(searcher.tabu_tenure)
 
     def run(self) -> bool:
-        """FTPROP(L) from the state's random network; True iff every layer fits."""
+        """FTPROP(L) from the state's network; True iff every layer fits."""
         top = self.state.depth - 1
-        for d in range(top):  # the random network fits its own activations
+        for d in range(top):  # the state's network fits its own activations
             if self.checker.check_layer(self.state, d).size:
                 return False
         importance = self._importance(top)
@@ -211,46 +254,91 @@ class _Recursion:
 
     # -- FTPROP(d) ----------------------------------------------------------------------
     def layer(self, d: int, importance: np.ndarray) -> bool:
-        """Make layer ``d`` fit its targets, changing only the layers below it."""
+        """Make layer ``d`` fit its targets on the rows of positive importance, changing
+        only the layers below it."""
         self.stats.layer_calls[d] += 1
         if not self._refit(d, importance):
             return True
         if d == 0:
             return False
         top = d == self.state.depth - 1
-        best = layer_loss(self.state, d, self.s.loss, importance)
-        attempts = stall = 0
+        budget = _Budget(None if top else self.s.budget)
+        best = self._score(d, importance)
+        stall = 0
         while stall < self.s.patience and not self.deadline.expired():
-            accepted = False
-            for unit, rows, delta in self._moves(d, importance):
-                attempts += 1
-                if self._try(d, unit, rows, delta, importance, best):
-                    accepted = True
-                    break
-                if (not top and attempts >= self.s.budget) or self.deadline.expired():
-                    break
-            if not accepted:
+            if not self._step(d, importance, best, budget):
                 return False
             self.tabu.tick()
             if not self._refit(d, importance):
                 return True
             if top:
                 offer(self.state, self.incumbent)
-            current = layer_loss(self.state, d, self.s.loss, importance)
-            best, stall = (current, 0) if current < best - _IMPROVEMENT else (best, stall + 1)
-            if not top and attempts >= self.s.budget:
+            score = self._score(d, importance)
+            best, stall = (score, 0) if score < best else (best, stall + 1)
+            if budget.spent:
                 return False
         return False
 
+    def _step(self, d: int, importance: np.ndarray, best: tuple[float, float], budget: _Budget) -> bool:
+        """Try moves on ``T_{d-1}`` until one is accepted; False if none is."""
+        moves = itertools.chain(self._exact_moves(d, importance), self._loss_moves(d, importance))
+        for move in moves:
+            if budget.spend() or self.deadline.expired():
+                return False
+            if move.exact and self._realise(d - 1, move):
+                return True
+            if not move.single and self._descend(d, move, importance, best):
+                return True
+        return False
+
+    def _score(self, d: int, importance: np.ndarray) -> tuple[float, float]:
+        """(weighted errors, weighted loss) of layer ``d``: what a move must lower."""
+        state = self.state
+        return layer_loss(state, d, ERRORS, importance), layer_loss(state, d, self.s.loss, importance)
+
     def _refit(self, d: int, importance: np.ndarray) -> bool:
-        """Check layer ``d`` exactly and fit its failing units; True iff some unit fails."""
-        failing = self.checker.check_layer(self.state, d)
+        """Check layer ``d`` exactly (hidden units only on their rows of positive
+        importance, the others take the separator's signs), then fit the failing units to
+        the layer loss. True iff some unit fails."""
+        state = self.state
+        hidden = d < state.depth - 1
+        for j in state.failing(d).tolist():
+            constrained = importance[:, j] > 0
+            if hidden and not constrained.all():
+                self.checker.realise_partial(state, d, j, state.targets[d][:, j].copy(), constrained)
+            else:
+                self.checker.check_unit(state, d, j)
+        failing = state.failing(d)
         if failing.size:
-            fit_failing(self.state, d, failing, self.s.loss, importance, self.s.epochs)
+            fit_failing(state, d, failing, self.s.loss, importance, self.s.epochs)
         return bool(failing.size)
 
-    def _moves(self, d: int, importance: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """Candidate moves on ``T_{d-1}``: whole-unit moves by gain, then single flips."""
+    # -- moves --------------------------------------------------------------------------
+    def _exact_moves(self, d: int, importance: np.ndarray) -> Iterator[_Move]:
+        """0-1 moves: per unit, change the rows where that removes errors of layer ``d``
+        and keep the rows where it would add some (the rest are free); the units with the
+        largest gain first, then single rows in order of minimal disturbance."""
+        below = d - 1
+        deltas = flip_deltas(self.state, d, ERRORS, importance)
+        change = (deltas < 0) & ~self.tabu.mask(below, deltas.shape)
+        keep = deltas > 0
+        gains = -np.where(change, deltas, 0.0).sum(axis=0)
+        for unit in np.argsort(-gains, kind="stable").tolist():
+            if gains[unit] > 0:
+                weight = np.where(change[:, unit] | keep[:, unit], self.counts, 0.0)
+                yield _Move(unit, change[:, unit], weight, exact=True)
+        rows, units = np.nonzero(change)
+        distance = hyperplane_distances(self.state, below)[rows, units]
+        for k in np.argsort(distance, kind="stable")[: self.s.flip_tries].tolist():
+            i, unit = int(rows[k]), int(units[k])
+            flip = np.zeros(deltas.shape[0], dtype=bool)
+            flip[i] = True
+            weight = np.where(keep[:, unit] | flip, self.counts, 0.0)
+            yield _Move(unit, flip, weight, exact=True, single=True)
+
+    def _loss_moves(self, d: int, importance: np.ndarray) -> Iterator[_Move]:
+        """The paper's heuristic: per unit, the flips with ``-sign(dL/dh) != t`` and
+        importance ``|dL/dh|``; the units with the largest predicted loss decrease first."""
         below = d - 1
         predict = flip_deltas if self.s.heuristic == "delta" else flip_gradient
         deltas = predict(self.state, d, self.s.loss, importance)
@@ -258,29 +346,40 @@ class _Recursion:
         gains = -np.where(wanted, deltas, 0.0).sum(axis=0)
         for unit in np.argsort(-gains, kind="stable").tolist():
             if gains[unit] > 0:
-                yield unit, np.flatnonzero(wanted[:, unit]), deltas[:, unit]
-        rows, units = np.nonzero(wanted)
-        distance = hyperplane_distances(self.state, below)[rows, units]
-        for k in np.argsort(distance, kind="stable")[: self.s.flip_tries].tolist():
-            yield int(units[k]), rows[k : k + 1], deltas[:, units[k]]
+                weight = self.counts * (np.abs(deltas[:, unit]) + _TINY_WEIGHT)
+                yield _Move(unit, wanted[:, unit], weight, exact=False)
 
-    def _try(
-        self, d: int, unit: int, rows: np.ndarray, delta: np.ndarray, importance: np.ndarray, best: float
-    ) -> bool:
-        """Apply one move to ``T_{d-1}``; keep it if FTPROP(d-1) succeeds or L_d decreases."""
+    def _realise(self, below: int, move: _Move) -> bool:
+        """Exact move: an LP decides whether unit ``move.unit`` can take the partial column."""
+        self.stats.moves_tried += 1
+        column, changed, constrained = self._column(below, move)
+        if below == 0 and self.checker.forbidden(column, changed, constrained):
+            return False
+        before = self.state.copy()
+        if not self.checker.realise_partial(self.state, below, move.unit, column, constrained):
+            if move.single:
+                self.tabu.add(below, changed, move.unit)
+            return False
+        self._accept(before, below)
+        return True
+
+    def _descend(self, d: int, move: _Move, importance: np.ndarray, best: tuple[float, float]) -> bool:
+        """Algorithm 1's step: put the move's targets on ``T_{d-1}`` and call FTPROP(d-1).
+
+        If it fails, the failing units of layer ``d - 1`` take their own activations under
+        their importance-weighted loss fit (a feasible projection of the wanted targets),
+        and the move is kept only if layer ``d`` improved.
+        """
         self.stats.moves_tried += 1
         below, state = d - 1, self.state
-        column = state.targets[below][:, unit].copy()
-        column[rows] = -column[rows]
-        known_bad = below == 0 and self.checker.forbidden(column, rows)
-        if known_bad and rows.size == 1:
-            return False
+        column, changed, constrained = self._column(below, move)
         before = state.copy()
-        state.set_column(below, unit, column)
+        state.set_column(below, move.unit, column)
         upstream = self._importance(below)
-        upstream[:, unit] = self.counts * (np.abs(delta) + 1e-3)
-        if known_bad:  # a cut already says "not separable": go straight to the projection
-            fit_failing(state, below, np.array([unit]), self.s.loss, upstream, self.s.epochs)
+        upstream[:, move.unit] = move.weight
+        if below == 0 and self.checker.forbidden(column, changed, constrained):
+            # a cut already says "not separable": go straight to the projection
+            fit_failing(state, below, np.array([move.unit]), self.s.loss, upstream, self.s.epochs)
             feasible = False
         else:
             feasible = self.layer(below, upstream)
@@ -288,14 +387,17 @@ class _Recursion:
             state.restore(before)
             return False
         still_failing = self._refit(d, importance)
-        improved = not still_failing or layer_loss(state, d, self.s.loss, importance) < best - _IMPROVEMENT
-        if not (feasible or improved):
+        if not feasible and still_failing and not self._score(d, importance) < best:
             state.restore(before)
-            if rows.size == 1:
-                self.tabu.add(below, rows, unit)
             return False
         self._accept(before, below)
         return True
+
+    def _column(self, below: int, move: _Move) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The move's column of ``T_{below}``, its changed rows and its constrained rows."""
+        column = self.state.targets[below][:, move.unit].copy()
+        column[move.flip] = -column[move.flip]
+        return column, np.flatnonzero(move.flip), move.weight > 0
 
     def _accept(self, before: TargetState, below: int) -> None:
         """Count the changed targets and make them tabu (they may not flip straight back)."""

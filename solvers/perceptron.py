@@ -137,7 +137,7 @@ class PerceptronLearner:
         ``"cupy"``: GPU (needs ``pip install 'ftprop_exact[gpu]'`` and a CUDA device).
     max_epochs : int, default=256
         Epoch budget per unit.
-    patience : int, default=8
+    patience : int, default=16
         Give a unit up when its best epoch mistake count has not improved for this many
         epochs (an improvement removes at least ``max(1, min_improvement * best)`` mistakes).
     min_improvement : float, default=0.02
@@ -182,7 +182,7 @@ class PerceptronLearner:
         self,
         backend: str = "numba",
         max_epochs: int = 256,
-        patience: int = 8,
+        patience: int = 16,
         min_improvement: float = 0.02,
         hopeless_fraction: float = 0.3,
         chunks_per_epoch: int = 16,

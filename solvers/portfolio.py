@@ -33,6 +33,8 @@ class PortfolioSearcher:
         Passed to CP-SAT (see :class:`~ftprop_exact.solvers.cpsat.CPSATSearcher`).
     local_share : float, default=0.2
         Share of the time limit given to local search first.
+    objective : {"feasibility", "min_errors"}, default="feasibility"
+        Passed to CP-SAT; local search supplies the first incumbents either way.
     local_max_seconds : float, default=5.0
         Cap on the local-search phase (CP-SAT gets the rest); tiny problems get less
         (0.2 s + 0.01 s per row and hidden unit).
@@ -46,7 +48,9 @@ class PortfolioSearcher:
         max_weight: int | None = None,
         local_share: float = 0.2,
         local_max_seconds: float = 5.0,
+        objective: str = "feasibility",
     ) -> None:
+        self.objective = objective
         self.threads = threads
         self.max_weight = max_weight
         self.local_share = local_share
@@ -76,6 +80,7 @@ class PortfolioSearcher:
             max_weight=self.max_weight,
             cut_pool=local.cut_pool,
             hint=incumbent.hidden_targets,
+            objective=self.objective,
         )
         outcome = exact.search(problem, learner, deadline, incumbent, rng)
         stats.update({f"cpsat_{k}": v for k, v in outcome.stats.items()})

@@ -65,8 +65,10 @@ _SEARCHERS: dict[str, str] = {
     "brute": "ftprop_exact.solvers.brute:BruteForceSearcher",
     "cpsat": "ftprop_exact.solvers.cpsat:CPSATSearcher",
     "ftprop": "ftprop_exact.solvers.ftprop:FTPropSearcher",
+    "ftprop-mb": "ftprop_exact.solvers.gradient:make_ftprop_mb",
     "milp": "ftprop_exact.solvers.milp:MILPSearcher",
     "local": "ftprop_exact.solvers.local_search:LocalSearcher",
+    "sste": "ftprop_exact.solvers.gradient:make_sste",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Sequence
 
 from ftprop_exact import __version__
 from ftprop_exact.commands import output
@@ -13,7 +14,17 @@ HELP = "benchmark the separability kernels (numba, numpy, cupy, auto) against th
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    parser = subparsers.add_parser("bench-kernels", help=HELP, description=HELP)
+    _add_arguments(subparsers.add_parser("bench-kernels", help=HELP, description=HELP))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run without the ``ftprop`` front end: ``python -m ftprop_exact.commands.bench_kernels``."""
+    parser = argparse.ArgumentParser(prog="ftprop bench-kernels", description=HELP)
+    _add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="small grid (m=1e3..1e5, includes m=1e4, n=64, K=64); a few minutes"
     )
@@ -21,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--backends",
         metavar="NAMES",
+        type=_backend_list,
         help="comma-separated subset of numba,numpy,auto,cupy,auto-cupy,lp,linprog,sklearn "
         "(lp always runs: it is the reference)",
     )
@@ -30,15 +42,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="seconds per per-unit back end and configuration before extrapolating (default 1.5 quick, 10 full)",
     )
+    parser.add_argument(
+        "--repeats", type=int, default=2, metavar="N", help="turns per back end and configuration; the fastest counts"
+    )
     parser.set_defaults(run=run)
+
+
+def _backend_list(text: str) -> list[str]:
+    from ftprop_exact.benchmarks.kernels import ALL_BACKENDS
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ALL_BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown back end(s) {', '.join(unknown) or '(none given)'}; choose from: {', '.join(ALL_BACKENDS)}"
+        )
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; returns 0, or 1 if any verdict contradicted the LP's."""
     from ftprop_exact.benchmarks.kernels import format_table, run_benchmark
 
-    backends = None if not args.backends else [b.strip() for b in args.backends.split(",") if b.strip()]
-    report = run_benchmark(quick=args.quick, backends=backends, budget=args.unit_budget, progress=_progress(args))
+    report = run_benchmark(
+        quick=args.quick,
+        backends=args.backends,
+        budget=args.unit_budget,
+        repeats=getattr(args, "repeats", 2),
+        progress=_progress(args),
+    )
     report["version"] = __version__
     if args.json:
         output.json_object(report)
@@ -57,3 +89,7 @@ def _progress(args: argparse.Namespace):
     from tqdm import tqdm
 
     return lambda configs: tqdm(list(configs), desc="bench-kernels", unit="config", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

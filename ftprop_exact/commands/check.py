@@ -66,6 +66,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_arguments(parser)
     parser.add_argument("--hidden", type=parse_hidden, required=True, metavar="W[,W...]", help="hidden widths, e.g. 3 or 3,2")
     add_solve_arguments(parser)
+    parser.add_argument(
+        "--min-errors",
+        action="store_true",
+        help="find the network with the fewest training errors and prove the optimum (solvers auto, cpsat)",
+    )
     parser.add_argument("--proof", metavar="FILE", help="write the INFEASIBLE proof (JSON) to FILE")
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
     parser.set_defaults(run=run)
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             activation=args.activation,
             deadline=deadline,
             random_state=args.seed,
+            objective="min_errors" if args.min_errors else "feasibility",
             **searcher_options(args),
         )
     write_artifacts(args, result, data)
@@ -142,6 +148,10 @@ def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
     output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in result.stats.items()))
     if result.errors is not None:
         output.comment(f"training errors of the network: {result.errors}")
+    if result.lower_bound is not None:
+        output.comment(f"proven lower bound on the errors: {result.lower_bound}")
+    if getattr(args, "min_errors", False) and result.errors is not None:
+        print(f"o {result.errors}")
     if result.proof is not None:
         summary = proof_summary(result)
         output.comment("proof: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

@@ -17,8 +17,8 @@ def comment(text: str, stream: TextIO | None = None) -> None:
 
 
 def verdict(status: Status, stream: TextIO | None = None) -> None:
-    """Print the verdict line ``s FEASIBLE`` / ``s INFEASIBLE`` / ``s UNKNOWN``."""
-    print(f"s {status.value}", file=stream or sys.stdout)
+    """Print the verdict line ``s FEASIBLE`` / ``s INFEASIBLE`` / ``s UNKNOWN`` / ``s OPTIMUM FOUND``."""
+    print(status.verdict_line, file=stream or sys.stdout)
 
 
 def json_object(obj: dict[str, Any], stream: TextIO | None = None) -> None:

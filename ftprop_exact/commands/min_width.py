@@ -1,0 +1,65 @@
+"""``ftprop min-width``: the smallest one-hidden-layer width that fits, with proofs."""
+
+from __future__ import annotations
+
+import argparse
+
+from ftprop_exact import __version__
+from ftprop_exact.budget import Deadline
+from ftprop_exact.commands import output
+from ftprop_exact.commands.check import positive_float
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
+from ftprop_exact.commands.signals import interrupt_on_signals
+from ftprop_exact.min_width import min_width
+from ftprop_exact.network import ACTIVATIONS
+from ftprop_exact.proof_io import save_proof
+
+HELP = "find the smallest hidden width (one hidden layer) that fits the data exactly"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser("min-width", help=HELP, description=HELP)
+    add_data_arguments(parser)
+    parser.add_argument("--max-width", type=int, default=8, metavar="K", help="largest width tried (default: 8)")
+    parser.add_argument("--time-limit", type=positive_float, default=300.0, metavar="SECONDS", help="default: 300")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers")
+    parser.add_argument("--activation", choices=ACTIVATIONS, default="sign")
+    parser.add_argument("--proof", metavar="FILE", help="write the proof that width (minimum - 1) is infeasible")
+    parser.add_argument("--network", metavar="FILE", help="write the network at the smallest feasible width")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 10 when the minimum width is proven, 0 otherwise (bounds reported)."""
+    if args.max_width < 1:
+        raise argparse.ArgumentTypeError("--max-width must be at least 1")
+    data = load_from_args(args)
+    deadline = Deadline(args.time_limit)
+    with interrupt_on_signals(deadline):
+        result = min_width(
+            data,
+            max_width=args.max_width,
+            activation=args.activation,
+            random_state=args.seed,
+            threads=args.threads,
+            deadline=deadline,
+        )
+    if args.network and result.network is not None:
+        result.network.save(args.network)
+    if args.proof and result.proof is not None:
+        save_proof(args.proof, result.proof, data, (result.lower_bound - 1,))
+    if args.json:
+        output.json_object({**result.to_dict(), "seconds": deadline.elapsed(), "version": __version__})
+    else:
+        output.comment(f"ftprop_exact {__version__} min-width")
+        output.comment(describe(data))
+        for width, res in sorted(result.per_width.items()):
+            output.comment(f"width {width}: {res.status.value} ({result.seconds[width]:.2f} s)")
+        upper = "none found" if result.upper_bound is None else str(result.upper_bound)
+        output.comment(f"minimum width: lower bound {result.lower_bound}, upper bound {upper}")
+        output.comment(f"seconds: {deadline.elapsed():.2f}")
+        output.verdict(result.status)
+    return result.status.exit_code
