@@ -7,6 +7,7 @@ bad input (with a message naming the file, row and column), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from typing import Sequence
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ftprop: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (e.g. piped into head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INTERNAL
     except Exception:  # noqa: BLE001 - the last line of defence reports, never hides
         traceback.print_exc()
         print("ftprop: internal error (please report it with the traceback above)", file=sys.stderr)

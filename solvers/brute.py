@@ -174,3 +174,31 @@ class BruteForceSearcher:
         if any(v.separable is None for v in verdicts):
             raise RuntimeError("the LP left a first-layer column undecided; brute force cannot conclude")
         return [candidates[:, c] for c, v in enumerate(verdicts) if v.separable]
+
+
+def minimum_errors(problem: Problem, learner: SeparabilityLearner) -> int:
+    """The fewest training errors of any network with one hidden layer, by enumeration.
+
+    Binary labels only (one output unit); errors are weighted by ``problem.counts``. The
+    oracle of the error-minimisation tests.
+    """
+    BruteForceSearcher._check_size(problem)
+    if problem.Y.shape[1] != 1:
+        raise ValueError("minimum_errors handles two classes (one output unit)")
+    h = problem.hidden[0]
+    tables = threshold_truth_tables(h)
+    table_bits = ((tables[:, None] >> np.arange(2**h)) & 1).astype(np.int64)  # (functions, patterns)
+    positive = problem.Y[:, 0] > 0
+    counts = np.asarray(problem.counts, dtype=np.int64)
+    columns = BruteForceSearcher._separable_columns(problem, learner)
+    best = int(counts.sum())
+    for chosen in itertools.combinations_with_replacement(range(len(columns)), h):
+        T1 = np.stack([columns[c] for c in chosen], axis=1)
+        patterns = ((T1 > 0) * (1 << np.arange(h))).sum(axis=1)
+        pos = np.bincount(patterns, weights=counts * positive, minlength=2**h)
+        neg = np.bincount(patterns, weights=counts * ~positive, minlength=2**h)
+        errors = table_bits @ neg + (1 - table_bits) @ pos
+        best = min(best, int(errors.min()))
+        if best == 0:
+            break
+    return best

@@ -144,3 +144,51 @@ def test_brute_force_refuses_large_problems():
     y = np.arange(40) % 2
     with pytest.raises(ValueError, match="brute-force searcher handles up to"):
         solve(X, y, hidden=[2], searcher=BruteForceSearcher())
+
+
+def random_noisy(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Tiny instances that often need errors, with repeated rows (sometimes with both labels)."""
+    rng = np.random.default_rng(1000 + seed)
+    n, m = int(rng.integers(1, 3)), int(rng.integers(4, 9))
+    X = rng.integers(-1, 2, size=(m, n)).astype(float) if seed % 2 else np.round(rng.normal(size=(m, n)), 1)
+    X = np.vstack([X, X[: int(rng.integers(0, 3))]])  # duplicates
+    y = rng.integers(0, 2, size=X.shape[0])
+    y[:2] = [0, 1]
+    return X, y, int(rng.integers(1, 3))
+
+
+@pytest.mark.parametrize("block", range(3))
+def test_min_errors_equals_the_brute_force_optimum(block):
+    from ftprop_exact.problem import Problem
+    from ftprop_exact.solvers.brute import minimum_errors
+    from ftprop_exact.solvers.lp import LPLearner
+
+    for seed in range(block * 15, block * 15 + 15):
+        X, y, h = random_noisy(seed)
+        data = make_dataset(X, y)
+        problem = Problem.build(data, [h], merge="examples")
+        if problem.n_rows > 12:
+            continue
+        optimum = minimum_errors(problem, LPLearner())
+        result = solve(data, hidden=[h], searcher="cpsat", objective="min_errors", time_limit=60)
+        assert result.errors == optimum, seed
+        assert result.network.verify(X, data.Y).errors == optimum
+        if optimum == 0:
+            assert result.status is Status.FEASIBLE
+        else:
+            assert result.status is Status.OPTIMAL and result.lower_bound == optimum
+            assert result.proof.verify(data)
+            weaker = CPSATProof(result.proof.hidden, result.proof.first_layer, None, result.proof.cuts, optimum + 1)
+            assert not weaker.verify(data)  # a bound above the optimum must be rejected
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_min_width_of_parity_is_n(n):
+    from ftprop_exact.min_width import min_width
+
+    X, y = parity(n)
+    result = min_width(X, y, max_width=n + 1, time_limit=120)
+    assert result.width == n and result.lower_bound == n and result.upper_bound == n
+    assert result.network.verify(X, make_dataset(X, y).Y).ok
+    if n > 1:
+        assert result.proof.verify(make_dataset(X, y))
