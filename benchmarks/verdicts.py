@@ -1,0 +1,112 @@
+"""Every benchmark answer is checked independently of the process that produced it.
+
+- FEASIBLE: the network is rebuilt from its JSON form and re-verified on the instance's data
+  as given (zero errors, every sign certain under rigorous rounding bounds).
+- INFEASIBLE: compared with the known truth, and the proof rebuilt from its JSON form and
+  re-checked (:meth:`Proof.verify`: exact certificates, master re-solved).
+- UNKNOWN with ``claimed_infeasible`` (the MILP baseline): not a proof; a claim on an
+  instance known to be FEASIBLE is a wrong answer of that baseline.
+
+A FEASIBLE answer on an instance whose truth is INFEASIBLE is wrong too: either the
+network or the instance's truth is (and both are bugs worth failing loudly for).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ftprop_exact.benchmarks.suites import Instance
+from ftprop_exact.errors import DataError
+from ftprop_exact.network import ThresholdNetwork
+from ftprop_exact.proof_io import proof_from_dict
+from ftprop_exact.status import Status
+
+__all__ = ["Check", "check_answer"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """Outcome of checking one answer.
+
+    Attributes
+    ----------
+    wrong : bool
+        True when the answer is wrong (disqualifying).
+    note : str
+        What was checked, or why the answer is wrong.
+    seconds : float
+        Time spent checking.
+    """
+
+    wrong: bool
+    note: str
+    seconds: float
+
+
+def _network_ok(instance: Instance, network: dict[str, Any] | None) -> tuple[bool, str]:
+    if network is None:
+        return False, "FEASIBLE without a network"
+    try:
+        net = ThresholdNetwork.from_dict(network)
+        verification = net.verify(instance.data.X, instance.data.Y)
+    except DataError as exc:
+        return False, f"the network is malformed: {exc}"
+    if not verification.ok:
+        return False, f"the network does not verify ({verification.errors} errors, {verification.n_unsafe} unsafe signs)"
+    return True, "network re-verified"
+
+
+def _proof_ok(instance: Instance, proof: dict[str, Any] | None, time_limit: float) -> tuple[bool, str]:
+    if proof is None:
+        return False, "INFEASIBLE without a proof"
+    try:
+        obj = proof_from_dict(proof)
+    except (DataError, KeyError, TypeError, ValueError) as exc:
+        return False, f"the proof is malformed: {exc}"
+    options = {"time_limit": time_limit} if "time_limit" in inspect.signature(obj.verify).parameters else {}
+    if not obj.verify(instance.data, **options):
+        return False, f"the {obj.kind} proof does not re-check"
+    return True, f"{obj.kind} proof re-checked"
+
+
+def check_answer(instance: Instance, status: str, result: dict[str, Any] | None, proof_time_limit: float = 600.0) -> Check:
+    """Check one answer against the data and the known truth.
+
+    Parameters
+    ----------
+    instance : Instance
+        The instance that was solved.
+    status : str
+        ``FEASIBLE``, ``INFEASIBLE``, ``UNKNOWN``, ``ERROR`` or ``TIMEOUT``.
+    result : dict or None
+        :meth:`Result.to_dict` of the run (None when it crashed or was killed).
+    proof_time_limit : float, default=600.0
+        Seconds allowed for re-solving a proof's master.
+
+    Returns
+    -------
+    Check
+    """
+    start = time.perf_counter()
+    truth = None if instance.truth is None else instance.truth.value
+    wrong, note = False, "nothing to check"
+    if status == Status.FEASIBLE.value:
+        ok, note = _network_ok(instance, (result or {}).get("network"))
+        if ok and truth == Status.INFEASIBLE.value:
+            ok, note = False, "a verified network on an instance whose truth is INFEASIBLE (the suite's truth is wrong)"
+        wrong = not ok
+    elif status == Status.INFEASIBLE.value:
+        if truth == Status.FEASIBLE.value:
+            wrong, note = True, "INFEASIBLE on an instance that is FEASIBLE by construction"
+        else:
+            ok, note = _proof_ok(instance, (result or {}).get("proof"), proof_time_limit)
+            wrong = not ok
+    elif (result or {}).get("stats", {}).get("claimed_infeasible"):
+        if truth == Status.FEASIBLE.value:
+            wrong, note = True, "claimed infeasible (no proof) on an instance that is FEASIBLE by construction"
+        else:
+            note = "claimed infeasible without a proof (not counted as solved)"
+    return Check(wrong, note, time.perf_counter() - start)
