@@ -51,6 +51,10 @@ class Job:
         Address-space cap of the child in MiB (None: no cap).
     threads : int
         Threads the searcher may use (sets the CPU-time backstop).
+    preload : tuple of str
+        Modules the fork server imports once, so that children start without import time.
+    grace : float
+        Seconds past the time limit (plus 10% of it) before the runner kills the child.
     """
 
     instance: Instance
@@ -59,6 +63,8 @@ class Job:
     seed: int = 0
     memory_mb: int | None = 4096
     threads: int = 1
+    preload: tuple[str, ...] = ()
+    grace: float = 5.0
 
     @property
     def key(self) -> str:
@@ -68,7 +74,7 @@ class Job:
     @property
     def hard_limit(self) -> float:
         """Wall-clock seconds after which the runner kills the child."""
-        return self.instance.time_limit + 5.0 + 0.1 * self.instance.time_limit
+        return self.instance.time_limit * 1.1 + self.grace
 
 
 def set_limits(memory_mb: int | None, cpu_seconds: float | None) -> None:

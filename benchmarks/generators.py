@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from ftprop_exact.network import Layer, ThresholdNetwork
+
 __all__ = [
     "ENCODINGS",
     "checkerboard",
@@ -135,26 +137,30 @@ def planted_teacher(
     -------
     X : ndarray of shape (n_examples, n_features)
     y : ndarray of shape (n_examples,) of {0, 1}
+    teacher : ThresholdNetwork
+        The network that labelled them (the witness of FEASIBLE).
 
     Examples
     --------
-    >>> X, y = planted_teacher(3, 40, (2,), np.random.default_rng(0))
-    >>> X.shape, 8 <= y.sum() <= 32
-    ((40, 3), True)
+    >>> X, y, teacher = planted_teacher(3, 40, (2,), np.random.default_rng(0))
+    >>> X.shape, bool(8 <= y.sum() <= 32), bool((teacher.predict(X) == y).all())
+    ((40, 3), True, True)
     """
     while True:
-        layers = _teacher_layers(n_features, tuple(hidden), rng)
+        weights = _teacher_layers(n_features, tuple(hidden), rng)
         pilot = rng.uniform(-1.0, 1.0, size=(max(n_examples, 64), n_features))
-        b1 = _split_bias(pilot @ layers[0].T)
-        X = _first_layer_inputs(layers[0], b1, n_examples, rng, margin)
-        H = np.where(X @ layers[0].T + b1 > 0, 1.0, -1.0)
-        for W in layers[1:]:
+        b1 = _split_bias(pilot @ weights[0].T)
+        X = _first_layer_inputs(weights[0], b1, n_examples, rng, margin)
+        layers = [Layer(weights[0], b1)]
+        H = np.where(X @ weights[0].T + b1 > 0, 1.0, -1.0)
+        for W in weights[1:]:
             Z = H @ W.T
             b = np.floor(_split_bias(Z)) + 0.5
+            layers.append(Layer(W, b))
             H = np.where(Z + b > 0, 1.0, -1.0)
         y = (H[:, 0] > 0).astype(np.int64)
         if 0.2 * n_examples <= y.sum() <= 0.8 * n_examples:
-            return X, y
+            return X, y, ThresholdNetwork(tuple(layers), classes=(0, 1))
 
 
 def random_labels(
@@ -165,7 +171,7 @@ def random_labels(
     Examples
     --------
     >>> X, y = random_labels(2, 6, np.random.default_rng(1))
-    >>> X.shape, len(np.unique(X, axis=0)), 0 < y.sum() < 6
+    >>> X.shape, len(np.unique(X, axis=0)), bool(0 < y.sum() < 6)
     ((6, 2), 6, True)
     """
     while True:

@@ -84,7 +84,7 @@ def grid(quick: bool) -> list[Config]:
     Both contain m=1e4, n=64, K=64 (the reference point of the issue).
     """
     if quick:
-        shapes: Iterable[tuple[int, int, int]] = [(1_000, 16, 16), (10_000, 64, 64), (100_000, 16, 1)]
+        shapes: Iterable[tuple[int, int, int]] = [(1_000, 16, 16), (10_000, 16, 256), (10_000, 64, 64), (100_000, 16, 1)]
     else:
         shapes = [(m, n, K) for m in (1_000, 10_000, 100_000) for n in (16, 64, 256) for K in (1, 16, 256)]
         shapes = [*shapes, (10_000, 64, 64)]

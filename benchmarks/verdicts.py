@@ -91,10 +91,18 @@ def check_answer(instance: Instance, status: str, result: dict[str, Any] | None,
     Check
     """
     start = time.perf_counter()
+    try:
+        wrong, note = _judge(instance, status, result or {}, proof_time_limit)
+    except Exception as exc:  # noqa: BLE001 - an answer whose check crashes is not accepted
+        wrong, note = True, f"the check itself failed ({type(exc).__name__}: {exc})"
+    return Check(wrong, note, time.perf_counter() - start)
+
+
+def _judge(instance: Instance, status: str, result: dict[str, Any], proof_time_limit: float) -> tuple[bool, str]:
     truth = None if instance.truth is None else instance.truth.value
     wrong, note = False, "nothing to check"
     if status == Status.FEASIBLE.value:
-        ok, note = _network_ok(instance, (result or {}).get("network"))
+        ok, note = _network_ok(instance, result.get("network"))
         if ok and truth == Status.INFEASIBLE.value:
             ok, note = False, "a verified network on an instance whose truth is INFEASIBLE (the suite's truth is wrong)"
         wrong = not ok
@@ -102,11 +110,11 @@ def check_answer(instance: Instance, status: str, result: dict[str, Any] | None,
         if truth == Status.FEASIBLE.value:
             wrong, note = True, "INFEASIBLE on an instance that is FEASIBLE by construction"
         else:
-            ok, note = _proof_ok(instance, (result or {}).get("proof"), proof_time_limit)
+            ok, note = _proof_ok(instance, result.get("proof"), proof_time_limit)
             wrong = not ok
-    elif (result or {}).get("stats", {}).get("claimed_infeasible"):
+    elif (result.get("stats") or {}).get("claimed_infeasible"):
         if truth == Status.FEASIBLE.value:
             wrong, note = True, "claimed infeasible (no proof) on an instance that is FEASIBLE by construction"
         else:
             note = "claimed infeasible without a proof (not counted as solved)"
-    return Check(wrong, note, time.perf_counter() - start)
+    return wrong, note

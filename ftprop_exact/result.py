@@ -57,6 +57,11 @@ class Result:
         if self.status is Status.OPTIMAL and (self.network is None or self.proof is None or self.errors != self.lower_bound):
             raise ValueError("an OPTIMAL result needs a network whose errors equal the proven lower bound")
 
+    def __reduce__(self) -> tuple:
+        # the read-only stats view cannot be pickled: rebuild from a plain dict
+        fields = (self.status, self.network, self.errors, self.proof, self.hidden, self.solver, dict(self.stats))
+        return (type(self), fields)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (network in the documented format, proof summary)."""
         return {

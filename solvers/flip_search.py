@@ -18,7 +18,8 @@ The pieces:
   discrete derivative ``dL_d / dh_{d-1}``), and :func:`flip_gradient`, its linearisation.
 - :func:`hyperplane_distances`: "disturbance" of each upstream flip (distance of the
   example to the upstream unit's hyperplane): flips with the smallest come first.
-- :class:`Tabu`, :func:`restart_rngs`, :func:`without_hidden_layers`, :class:`SearchStats`.
+- :class:`FlipSearcher`: the multi-start skeleton (random starts, kicks, statistics) of
+  both searchers; :class:`Tabu`, :func:`without_hidden_layers`, :class:`SearchStats`.
 """
 
 from __future__ import annotations
@@ -30,17 +31,24 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.budget import Deadline
+from ftprop_exact.network import Layer, ThresholdNetwork, apply_activation
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict, verified_separator
 from ftprop_exact.solvers.certificate import Certificate
 from ftprop_exact.solvers.cuts import Cut, CutPool
-from ftprop_exact.solvers.losses import LayerLoss
+from ftprop_exact.solvers.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.lp import fit_hinge
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.status import Status
 
 __all__ = [
     "ERRORS",
+    "Move",
+    "apply_exact",
+    "exact_moves",
+    "loss_moves",
+    "record_changes",
     "SearchStats",
     "TargetState",
     "Tabu",
@@ -54,11 +62,12 @@ __all__ = [
     "layer_loss",
     "offer",
     "realise",
-    "restart_rngs",
+    "FlipSearcher",
     "without_hidden_layers",
 ]
 
 _TINY_WEIGHT = 1e-3  # importance of rows the downstream loss is indifferent about
+_IMPROVEMENT = 1e-9  # loss changes below this are noise
 
 
 # --------------------------------------------------------------------------- statistics
@@ -344,7 +353,10 @@ class UnitChecker:
         rows = np.flatnonzero(constrained)
         A = state.inputs(layer)
         w, b = state.weights[layer][unit], float(state.biases[layer][unit])
-        verdict = self.verdict(A[rows], column[rows], w, b)
+        if rows.size == 0:  # nothing is asked of the unit: it keeps its weights
+            verdict = UnitVerdict(separable=True, weights=w, bias=b)
+        else:
+            verdict = self.verdict(A[rows], column[rows], w, b)
         if not verdict.separable:
             if layer == 0 and verdict.certificate is not None:
                 cert = verdict.certificate
@@ -450,26 +462,51 @@ def _flip_steps(state: TargetState, layer: int) -> np.ndarray:
     return -2.0 * T if state.problem.activation == "sign" else -T
 
 
-def flip_deltas(state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray) -> np.ndarray:
-    """Exact change of layer ``d``'s loss when one target of layer ``d - 1`` flips.
+def flip_deltas(
+    state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray, source: int | None = None
+) -> np.ndarray:
+    """Exact change of layer ``d``'s loss when one hidden target of layer ``source`` flips.
 
     The finite-difference form of ``dL_d / dh_{d-1}`` times the flip: entry ``(i, j)`` is
-    ``L_d(T_{d-1} with (i, j) flipped) - L_d(T_{d-1})`` at the current weights of layer
-    ``d``. A negative entry is a flip the layer wants: ``-sign(dL/dh)`` differs from the
-    current target there, and ``|delta|`` is its importance.
+    ``L_d(T_source with (i, j) flipped) - L_d(T_source)`` at the current weights. A
+    negative entry is a flip the layer wants (``-sign(dL/dh)`` differs from the current
+    target there) and ``|delta|`` is its importance. With ``source < d - 1`` the flip is
+    propagated through the hidden layers in between by their activations (the network's
+    own forward pass), so that flips deep in the network are judged by layer ``d``.
+
+    Parameters
+    ----------
+    state : TargetState
+    d : int
+        The layer whose loss is measured.
+    loss : LayerLoss
+        Its loss.
+    importance : ndarray of shape (n_rows, width_d)
+        Per unit-example weights of layer ``d``.
+    source : int, optional
+        The hidden layer whose targets flip (default ``d - 1``).
 
     Returns
     -------
-    ndarray of shape (n_rows, width_{d-1})
+    ndarray of shape (n_rows, width_source)
     """
+    source = d - 1 if source is None else source
     W, b = _loss_weights(state, d)
-    Z = state.inputs(d) @ W.T + b
     T = state.layer_targets(d)
-    base = loss.value(Z, T)
-    step = _flip_steps(state, d - 1)
-    moved = Z[:, None, :] + step[:, :, None] * W.T[None, :, :]
-    change = loss.value(moved, T[:, None, :]) - base[:, None, :]
-    return np.einsum("ijk,ik->ij", change, importance)
+    H = state.inputs(source + 1)
+    step = _flip_steps(state, source)
+    width = H.shape[1]
+    flipped = H[None, :, :] + np.eye(width)[:, None, :] * step.T[:, :, None]  # (width, n_rows, width)
+    base = loss.value(_forward(state, H, source + 1, d) @ W.T + b, T)
+    moved = loss.value(_forward(state, flipped, source + 1, d) @ W.T + b, T[None, :, :])
+    return np.einsum("jik,ik->ij", moved - base[None, :, :], importance)
+
+
+def _forward(state: TargetState, H: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """Encoded activations after hidden layers ``first .. stop - 1`` (their own weights)."""
+    for e in range(first, stop):
+        H = apply_activation(H @ state.weights[e].T + state.biases[e], state.problem.activation)
+    return H
 
 
 def flip_gradient(state: TargetState, d: int, loss: LayerLoss, importance: np.ndarray) -> np.ndarray:
@@ -590,11 +627,100 @@ class Tabu:
         return out
 
 
-def restart_rngs(rng: np.random.Generator, restarts: int | None) -> Iterator[tuple[int, np.random.Generator]]:
-    """One independent generator per start, derived reproducibly from ``rng``."""
-    counter = itertools.count() if restarts is None else range(restarts + 1)
-    for k in counter:
-        yield k, np.random.default_rng(rng.integers(2**63))
+@dataclass(frozen=True)
+class Move:
+    """A proposed change of one hidden unit's target column.
+
+    Attributes
+    ----------
+    layer, unit : int
+        The hidden layer and unit whose targets change.
+    flip : ndarray of bool, shape (n_rows,)
+        Rows whose target changes.
+    weight : ndarray of shape (n_rows,)
+        Importance of every row for the unit; 0 marks a free row (either sign will do).
+    exact : bool
+        True for 0-1 moves (constrained rows are exactly those whose change matters
+        downstream), which are tried directly with the LP; False for loss moves (the
+        paper's ``-sign(dL/dh)`` targets with ``|dL/dh|`` importance).
+    single : bool
+        True when the move changes one row only.
+    """
+
+    layer: int
+    unit: int
+    flip: np.ndarray
+    weight: np.ndarray
+    exact: bool
+    single: bool = False
+
+    def column(self, state: TargetState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The new column, its changed rows and its constrained rows."""
+        column = state.targets[self.layer][:, self.unit].copy()
+        column[self.flip] = -column[self.flip]
+        return column, np.flatnonzero(self.flip), self.weight > 0
+
+
+def exact_moves(
+    state: TargetState, layer: int, deltas: np.ndarray, counts: np.ndarray, tabu: Tabu, flip_tries: int
+) -> Iterator[Move]:
+    """0-1 moves on hidden ``layer`` from error deltas (see :func:`flip_deltas` with
+    :data:`ERRORS`): per unit, change the rows where that removes errors and keep those
+    where it would add some (the rest are free), units with the largest gain first; then
+    single rows in order of minimal disturbance (smallest distance to the hyperplane)."""
+    change = (deltas < 0) & ~tabu.mask(layer, deltas.shape)
+    keep = deltas > 0
+    gains = -np.where(change, deltas, 0.0).sum(axis=0)
+    for unit in np.argsort(-gains, kind="stable").tolist():
+        if gains[unit] > 0:
+            weight = np.where(change[:, unit] | keep[:, unit], counts, 0.0)
+            yield Move(layer, unit, change[:, unit], weight, exact=True)
+    rows, units = np.nonzero(change)
+    distance = hyperplane_distances(state, layer)[rows, units]
+    for k in np.argsort(distance, kind="stable")[:flip_tries].tolist():
+        i, unit = int(rows[k]), int(units[k])
+        flip = np.zeros(deltas.shape[0], dtype=bool)
+        flip[i] = True
+        yield Move(layer, unit, flip, np.where(keep[:, unit] | flip, counts, 0.0), exact=True, single=True)
+
+
+def loss_moves(layer: int, deltas: np.ndarray, counts: np.ndarray, tabu: Tabu) -> Iterator[Move]:
+    """The paper's heuristic on hidden ``layer`` from loss deltas: per unit, the flips
+    with ``-sign(dL/dh) != t`` and importance ``|dL/dh|``, the largest predicted loss
+    decrease first."""
+    wanted = (deltas < -_IMPROVEMENT) & ~tabu.mask(layer, deltas.shape)
+    gains = -np.where(wanted, deltas, 0.0).sum(axis=0)
+    for unit in np.argsort(-gains, kind="stable").tolist():
+        if gains[unit] > 0:
+            weight = counts * (np.abs(deltas[:, unit]) + _TINY_WEIGHT)
+            yield Move(layer, unit, wanted[:, unit], weight, exact=False)
+
+
+def apply_exact(state: TargetState, checker: UnitChecker, move: Move, tabu: Tabu) -> bool:
+    """Try an exact move: the LP decides whether the unit can take the partial column.
+
+    On success the state holds the realised column (free rows take the separator's
+    signs). A failed single-row move becomes tabu.
+    """
+    checker.stats.moves_tried += 1
+    column, changed, constrained = move.column(state)
+    if move.layer == 0 and checker.forbidden(column, changed, constrained):
+        return False
+    if checker.realise_partial(state, move.layer, move.unit, column, constrained):
+        return True
+    if move.single:
+        tabu.add(move.layer, changed, move.unit)
+    return False
+
+
+def record_changes(before: TargetState, after: TargetState, tabu: Tabu, stats: SearchStats) -> None:
+    """Count an accepted move's changed targets and make them tabu (no flipping straight back)."""
+    stats.moves_accepted += 1
+    for layer, (old, new) in enumerate(zip(before.targets, after.targets)):
+        rows, units = np.nonzero(old != new)
+        stats.flips += int(rows.size)
+        for unit in np.unique(units).tolist():
+            tabu.add(layer, rows[units == unit], unit)
 
 
 def offer(state: TargetState, incumbent: Incumbent) -> bool:
@@ -613,3 +739,114 @@ def without_hidden_layers(
     outcome = single_layer_outcome(problem, learner, incumbent)
     stats.lp_checks += int(outcome.stats.get("lp_checks", 0))
     return SearchOutcome(outcome.status, outcome.proof, stats.as_dict())
+
+
+class FlipSearcher:
+    """Common skeleton of the flip searchers: random starts, kicks, statistics.
+
+    Subclasses implement :meth:`descend` (one descent from a state). :meth:`search` runs
+    starts from random networks; a start that stalls is kicked (see :func:`kick`) up to
+    ``kicks`` times, then a fresh start follows, until the incumbent is an exact fit, the
+    restarts are used up, or the deadline passes. Each start draws its own generator from
+    the one passed to :meth:`search`, so a run is reproducible from ``random_state``.
+    The initial network of every start is offered to the incumbent first, so an answer
+    is never worse than it.
+
+    Parameters
+    ----------
+    loss : str or LayerLoss, default="soft_hinge"
+        Layer loss used to fit failing units and to rank loss moves.
+    patience : int, default=40
+        Accepted moves without a better score before a descent gives up.
+    kicks : int, default=8
+        Kicks of a stalled start before a fresh random start.
+    restarts : int or None, default=None
+        Fresh starts after the first; None: until the deadline.
+    flip_tries : int, default=25
+        Single-row exact moves tried per step.
+    tabu_tenure : int, default=10
+        Steps during which a changed target may not change back.
+    epochs : int, default=60
+        Gradient steps when fitting a non-convex loss.
+
+    Attributes
+    ----------
+    cut_pool : CutPool
+        First-layer no-good cuts from certificates, kept across starts and calls.
+    best_targets : list of ndarray or None
+        Hidden targets (problem rows) of the best network of the last search.
+    """
+
+    name = "flip"
+
+    def __init__(
+        self,
+        loss: str | LayerLoss = "soft_hinge",
+        patience: int = 40,
+        kicks: int = 8,
+        restarts: int | None = None,
+        flip_tries: int = 25,
+        tabu_tenure: int = 10,
+        epochs: int = 60,
+    ) -> None:
+        for label, value in (("patience", patience), ("flip_tries", flip_tries), ("tabu_tenure", tabu_tenure)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{label} must be a positive integer; got {value!r}")
+        for label, value in (("kicks", kicks), ("epochs", epochs), ("restarts", restarts)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
+                raise ValueError(f"{label} must be a non-negative integer; got {value!r}")
+        self.loss = make_loss(loss)
+        self.patience = patience
+        self.kicks = kicks
+        self.restarts = restarts
+        self.flip_tries = flip_tries
+        self.tabu_tenure = tabu_tenure
+        self.epochs = epochs
+        self.cut_pool = CutPool()
+        self.best_targets: list[np.ndarray] | None = None
+
+    def search(
+        self,
+        problem: Problem,
+        learner: SeparabilityLearner,
+        deadline: Deadline,
+        incumbent: Incumbent,
+        rng: np.random.Generator,
+    ) -> SearchOutcome:
+        """Search until a verified network, the deadline or the last restart."""
+        stats = SearchStats.for_problem(problem)
+        if not problem.hidden:
+            return without_hidden_layers(problem, learner, incumbent, stats)
+        checker = UnitChecker(learner, stats, self.cut_pool)
+        try:
+            self._starts(problem, checker, deadline, incumbent, rng)
+        finally:
+            self.best_targets = incumbent.hidden_targets
+            stats.extra.update(cuts=len(self.cut_pool), loss=self.loss.name)
+        status = Status.FEASIBLE if incumbent.exact else Status.UNKNOWN
+        return SearchOutcome(status, stats=stats.as_dict())
+
+    def _starts(
+        self, problem: Problem, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent, rng: np.random.Generator
+    ) -> None:
+        stats = checker.stats
+        counter = itertools.count() if self.restarts is None else range(self.restarts + 1)
+        for k in counter:
+            start_rng = np.random.default_rng(rng.integers(2**63))
+            state = TargetState.random(problem, start_rng)
+            offer(state, incumbent)
+            if deadline.expired():
+                return
+            stats.restarts += k > 0
+            for kicked in range(self.kicks + 1):
+                if kicked:
+                    kick(state, checker, start_rng)
+                    stats.extra["kicks"] = stats.extra.get("kicks", 0) + 1
+                self.descend(state, checker, deadline, incumbent)
+                offer(state, incumbent)
+                if incumbent.exact or deadline.expired():
+                    return
+
+    def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
+        """One descent from ``state`` (changed in place); offers improvements as it goes."""
+        raise NotImplementedError

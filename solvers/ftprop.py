@@ -26,42 +26,36 @@ of every accepted move is offered to the incumbent, so the answer is anytime.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
 from ftprop_exact.budget import Deadline
-from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.cuts import CutPool
 from ftprop_exact.solvers.flip_search import (
     ERRORS,
+    FlipSearcher,
+    Move,
     SearchStats,
     Tabu,
     TargetState,
     UnitChecker,
+    apply_exact,
+    exact_moves,
     fit_failing,
     flip_deltas,
     flip_gradient,
-    hyperplane_distances,
-    kick,
     layer_loss,
+    loss_moves,
     offer,
     realise,
-    restart_rngs,
-    without_hidden_layers,
+    record_changes,
 )
-from ftprop_exact.solvers.losses import LayerLoss, make_loss
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
-from ftprop_exact.status import Status
+from ftprop_exact.solvers.losses import LayerLoss
+from ftprop_exact.solvers.search_base import Incumbent
 
 __all__ = ["FTPropSearcher"]
 
 _HEURISTICS = ("delta", "gradient")
-_IMPROVEMENT = 1e-9
-_TINY_WEIGHT = 1e-3  # importance of rows the layer loss is indifferent about
 
 
 class _Budget:
@@ -85,7 +79,7 @@ class _Budget:
         return self.left is not None and self.left <= 0
 
 
-class FTPropSearcher:
+class FTPropSearcher(FlipSearcher):
     """Recursive full-batch FTPROP with local search over flips of the hidden targets.
 
     It finds networks (FEASIBLE) or runs out of budget (UNKNOWN); it proves INFEASIBLE only
@@ -96,36 +90,39 @@ class FTPropSearcher:
     loss : str or LayerLoss, default="soft_hinge"
         Per-layer loss (:func:`~ftprop_exact.solvers.losses.loss_names`).
     budget : int, default=30
-        Moves tried per call of ``FTPROP(d)`` for a hidden layer ``d`` (layers below the
-        output; the output layer runs until ``patience`` or the deadline).
+        Moves tried per call of ``FTPROP(d)`` for a hidden layer ``d`` (the output layer
+        runs until ``patience`` or the deadline).
     patience : int, default=40
-        Accepted moves at the output layer without a new lowest loss before a restart.
-    restarts : int or None, default=None
-        Fresh random starts after the first; None: until the deadline.
-    flip_tries : int, default=25
-        Single-flip candidates tried per step (after the whole-unit moves).
-    tabu_tenure : int, default=10
-        Steps during which a changed target may not change back.
-    heuristic : {"delta", "gradient"}, default="delta"
-        Wanted flips from the exact loss change of each flip, or from its linearisation
-        ``(dL/dh) * (change of h)`` as in the paper.
-    epochs : int, default=60
-        Gradient steps when fitting a non-convex loss.
+        Accepted moves in one call of ``FTPROP(d)`` without a better score (errors, then
+        loss) of layer ``d`` before it gives up.
     kicks : int, default=8
         Perturbations of a stalled start (one first-layer unit moved to a random
         hyperplane through a misclassified example) before a fresh restart.
+    restarts : int or None, default=None
+        Fresh random starts after the first; None: until the deadline.
+    flip_tries : int, default=25
+        Single-row exact moves tried per step (after the whole-unit moves).
+    tabu_tenure : int, default=10
+        Steps during which a changed target may not change back.
+    heuristic : {"delta", "gradient"}, default="delta"
+        Loss moves from the exact loss change of each flip, or from its linearisation
+        ``(dL/dh) * (change of h)`` as in the paper.
+    epochs : int, default=60
+        Gradient steps when fitting a non-convex loss.
 
     Attributes
     ----------
     cut_pool : CutPool
         First-layer no-good cuts learned from certificates (shared across restarts).
+    best_targets : list of ndarray or None
+        Hidden targets of the best network of the last search.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from ftprop_exact import api
+    >>> from ftprop_exact import solve
     >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]); y = [0, 1, 1, 0]
-    >>> result = api.solve(X, y, hidden=[2], searcher=FTPropSearcher(), time_limit=30)
+    >>> result = solve(X, y, hidden=[2], searcher=FTPropSearcher(), time_limit=30)
     >>> result.status.value, result.errors
     ('FEASIBLE', 0)
     """
@@ -137,83 +134,24 @@ class FTPropSearcher:
         loss: str | LayerLoss = "soft_hinge",
         budget: int = 30,
         patience: int = 40,
+        kicks: int = 8,
         restarts: int | None = None,
         flip_tries: int = 25,
         tabu_tenure: int = 10,
         heuristic: str = "delta",
         epochs: int = 60,
-        kicks: int = 8,
     ) -> None:
+        super().__init__(loss, patience, kicks, restarts, flip_tries, tabu_tenure, epochs)
         if heuristic not in _HEURISTICS:
             raise ValueError(f"unknown heuristic {heuristic!r}; choose one of: {', '.join(_HEURISTICS)}")
-        for label, value in (("budget", budget), ("patience", patience), ("flip_tries", flip_tries)):
-            if value < 1:
-                raise ValueError(f"{label} must be a positive integer; got {value!r}")
-        if restarts is not None and restarts < 0:
-            raise ValueError(f"restarts must be >= 0 or None; got {restarts!r}")
-        self.loss = make_loss(loss)
+        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+            raise ValueError(f"budget must be a positive integer; got {budget!r}")
         self.budget = budget
-        self.patience = patience
-        self.restarts = restarts
-        self.flip_tries = flip_tries
-        self.tabu_tenure = tabu_tenure
         self.heuristic = heuristic
-        self.epochs = epochs
-        self.kicks = kicks
-        self.cut_pool = CutPool()
 
-    def search(
-        self,
-        problem: Problem,
-        learner: SeparabilityLearner,
-        deadline: Deadline,
-        incumbent: Incumbent,
-        rng: np.random.Generator,
-    ) -> SearchOutcome:
-        """Run FTPROP with restarts until a verified network or the deadline."""
-        stats = SearchStats.for_problem(problem)
-        if not problem.hidden:
-            return without_hidden_layers(problem, learner, incumbent, stats)
-        checker = UnitChecker(learner, stats, self.cut_pool)
-        for k, start_rng in restart_rngs(rng, self.restarts):
-            if deadline.expired():
-                break
-            stats.restarts += k > 0
-            state = TargetState.random(problem, start_rng)
-            for _ in range(self.kicks + 1):
-                solved = _Recursion(self, state, checker, deadline, incumbent, stats).run()
-                offer(state, incumbent)
-                if solved and incumbent.exact:
-                    return SearchOutcome(Status.FEASIBLE, stats=self._stats(stats))
-                if deadline.expired():
-                    break
-                kick(state, checker, start_rng)
-                stats.extra["kicks"] = stats.extra.get("kicks", 0) + 1
-        status = Status.FEASIBLE if incumbent.exact else Status.UNKNOWN
-        return SearchOutcome(status, stats=self._stats(stats))
-
-    def _stats(self, stats: SearchStats) -> dict:
-        stats.extra["cuts"] = len(self.cut_pool)
-        stats.extra["loss"] = self.loss.name
-        return stats.as_dict()
-
-
-@dataclass(frozen=True)
-class _Move:
-    """A proposed change of one unit's column of ``T_{d-1}``.
-
-    ``flip`` marks the rows to change; ``weight`` is the importance of every row for the
-    unit (0: the row is free, its target may become either sign). ``exact`` moves come
-    from the 0-1 loss (constrained rows are exactly those whose change matters) and are
-    first tried directly with the LP; the other moves come from the layer loss (the
-    paper's ``-sign(dL/dh)`` targets with ``|dL/dh|`` importance).
-    """
-
-    unit: int
-    flip: np.ndarray
-    weight: np.ndarray
-    exact: bool
-    single: bool = False
+    def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
+        """FTPROP(L) from ``state``."""
+        _Recursion(self, state, checker, deadline, incumbent, checker.stats).run()
 
 
 class _Recursion:
@@ -281,11 +219,10 @@ class _Recursion:
 
     def _step(self, d: int, importance: np.ndarray, best: tuple[float, float], budget: _Budget) -> bool:
         """Try moves on ``T_{d-1}`` until one is accepted; False if none is."""
-        moves = itertools.chain(self._exact_moves(d, importance), self._loss_moves(d, importance))
-        for move in moves:
+        for move in self._moves(d, importance):
             if budget.spend() or self.deadline.expired():
                 return False
-            if move.exact and self._realise(d - 1, move):
+            if move.exact and self._realise(move):
                 return True
             if not move.single and self._descend(d, move, importance, best):
                 return True
@@ -314,56 +251,23 @@ class _Recursion:
         return bool(failing.size)
 
     # -- moves --------------------------------------------------------------------------
-    def _exact_moves(self, d: int, importance: np.ndarray) -> Iterator[_Move]:
-        """0-1 moves: per unit, change the rows where that removes errors of layer ``d``
-        and keep the rows where it would add some (the rest are free); the units with the
-        largest gain first, then single rows in order of minimal disturbance."""
-        below = d - 1
-        deltas = flip_deltas(self.state, d, ERRORS, importance)
-        change = (deltas < 0) & ~self.tabu.mask(below, deltas.shape)
-        keep = deltas > 0
-        gains = -np.where(change, deltas, 0.0).sum(axis=0)
-        for unit in np.argsort(-gains, kind="stable").tolist():
-            if gains[unit] > 0:
-                weight = np.where(change[:, unit] | keep[:, unit], self.counts, 0.0)
-                yield _Move(unit, change[:, unit], weight, exact=True)
-        rows, units = np.nonzero(change)
-        distance = hyperplane_distances(self.state, below)[rows, units]
-        for k in np.argsort(distance, kind="stable")[: self.s.flip_tries].tolist():
-            i, unit = int(rows[k]), int(units[k])
-            flip = np.zeros(deltas.shape[0], dtype=bool)
-            flip[i] = True
-            weight = np.where(keep[:, unit] | flip, self.counts, 0.0)
-            yield _Move(unit, flip, weight, exact=True, single=True)
+    def _moves(self, d: int, importance: np.ndarray) -> Iterator[Move]:
+        """Exact 0-1 moves on ``T_{d-1}``, then the paper's loss moves."""
+        below, state, s = d - 1, self.state, self.s
+        errors = flip_deltas(state, d, ERRORS, importance)
+        yield from exact_moves(state, below, errors, self.counts, self.tabu, s.flip_tries)
+        predict = flip_deltas if s.heuristic == "delta" else flip_gradient
+        yield from loss_moves(below, predict(state, d, s.loss, importance), self.counts, self.tabu)
 
-    def _loss_moves(self, d: int, importance: np.ndarray) -> Iterator[_Move]:
-        """The paper's heuristic: per unit, the flips with ``-sign(dL/dh) != t`` and
-        importance ``|dL/dh|``; the units with the largest predicted loss decrease first."""
-        below = d - 1
-        predict = flip_deltas if self.s.heuristic == "delta" else flip_gradient
-        deltas = predict(self.state, d, self.s.loss, importance)
-        wanted = (deltas < -_IMPROVEMENT) & ~self.tabu.mask(below, deltas.shape)
-        gains = -np.where(wanted, deltas, 0.0).sum(axis=0)
-        for unit in np.argsort(-gains, kind="stable").tolist():
-            if gains[unit] > 0:
-                weight = self.counts * (np.abs(deltas[:, unit]) + _TINY_WEIGHT)
-                yield _Move(unit, wanted[:, unit], weight, exact=False)
-
-    def _realise(self, below: int, move: _Move) -> bool:
-        """Exact move: an LP decides whether unit ``move.unit`` can take the partial column."""
-        self.stats.moves_tried += 1
-        column, changed, constrained = self._column(below, move)
-        if below == 0 and self.checker.forbidden(column, changed, constrained):
-            return False
+    def _realise(self, move: Move) -> bool:
+        """Exact move: an LP decides whether the unit can take the partial column."""
         before = self.state.copy()
-        if not self.checker.realise_partial(self.state, below, move.unit, column, constrained):
-            if move.single:
-                self.tabu.add(below, changed, move.unit)
+        if not apply_exact(self.state, self.checker, move, self.tabu):
             return False
-        self._accept(before, below)
+        record_changes(before, self.state, self.tabu, self.stats)
         return True
 
-    def _descend(self, d: int, move: _Move, importance: np.ndarray, best: tuple[float, float]) -> bool:
+    def _descend(self, d: int, move: Move, importance: np.ndarray, best: tuple[float, float]) -> bool:
         """Algorithm 1's step: put the move's targets on ``T_{d-1}`` and call FTPROP(d-1).
 
         If it fails, the failing units of layer ``d - 1`` take their own activations under
@@ -372,11 +276,14 @@ class _Recursion:
         """
         self.stats.moves_tried += 1
         below, state = d - 1, self.state
-        column, changed, constrained = self._column(below, move)
+        column, changed, constrained = move.column(state)
+        # importance of layer d-1: a row matters for a unit iff changing it there would
+        # add errors to layer d (the 0-1 form of the paper's |dL_d/dh| weights)
+        harm = flip_deltas(state, d, ERRORS, importance) > 0
+        upstream = np.where(harm, self.counts[:, None], 0.0)
+        upstream[:, move.unit] = move.weight
         before = state.copy()
         state.set_column(below, move.unit, column)
-        upstream = self._importance(below)
-        upstream[:, move.unit] = move.weight
         if below == 0 and self.checker.forbidden(column, changed, constrained):
             # a cut already says "not separable": go straight to the projection
             fit_failing(state, below, np.array([move.unit]), self.s.loss, upstream, self.s.epochs)
@@ -387,23 +294,8 @@ class _Recursion:
             state.restore(before)
             return False
         still_failing = self._refit(d, importance)
-        if not feasible and still_failing and not self._score(d, importance) < best:
+        if still_failing and not self._score(d, importance) < best:
             state.restore(before)
             return False
-        self._accept(before, below)
+        record_changes(before, state, self.tabu, self.stats)
         return True
-
-    def _column(self, below: int, move: _Move) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The move's column of ``T_{below}``, its changed rows and its constrained rows."""
-        column = self.state.targets[below][:, move.unit].copy()
-        column[move.flip] = -column[move.flip]
-        return column, np.flatnonzero(move.flip), move.weight > 0
-
-    def _accept(self, before: TargetState, below: int) -> None:
-        """Count the changed targets and make them tabu (they may not flip straight back)."""
-        self.stats.moves_accepted += 1
-        for layer in range(below + 1):
-            rows, units = np.nonzero(before.targets[layer] != self.state.targets[layer])
-            self.stats.flips += int(rows.size)
-            for unit in np.unique(units).tolist():
-                self.tabu.add(layer, rows[units == unit], unit)

@@ -37,7 +37,7 @@ def random_tiny(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def SOUNDNESS_SEARCHERS() -> list:
-    return [CPSATSearcher(threads=1)]
+    return [CPSATSearcher(threads=1), "auto"]
 
 
 @pytest.mark.parametrize("block", range(6))

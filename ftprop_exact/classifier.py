@@ -1,0 +1,192 @@
+"""A scikit-learn classifier over :func:`ftprop_exact.solve`.
+
+:class:`FTPropClassifier` fits a hard-threshold network of the given hidden widths to the
+training data with zero training errors when its searcher finds one within the time
+limit (``status_`` is then FEASIBLE), and otherwise keeps the best network found
+(``status_`` UNKNOWN). It works in :class:`~sklearn.pipeline.Pipeline` and
+:class:`~sklearn.model_selection.GridSearchCV` like any other estimator.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ftprop_exact.api import solve
+from ftprop_exact.assemble import best_effort_network, fit_layers
+from ftprop_exact.data import make_dataset
+from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.problem import Problem
+from ftprop_exact.result import Result
+from ftprop_exact.solvers.registry import make_learner
+from ftprop_exact.status import Status
+
+__all__ = ["FTPropClassifier"]
+
+_SEED_RANGE = 2**31 - 1
+
+
+class FTPropClassifier(ClassifierMixin, BaseEstimator):
+    """Hard-threshold (sign) network classifier trained by exact target search.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default=(3,)
+        Hidden widths; ``()`` for a single layer of threshold units.
+    searcher : str, default="ftprop"
+        Target searcher (:func:`ftprop_exact.solvers.searcher_names`), e.g. ``"ftprop"``,
+        ``"local"`` or ``"cpsat"``.
+    learner : str, default="lp"
+        Convex learner (:func:`ftprop_exact.solvers.learner_names`).
+    activation : {"sign", "step"}, default="sign"
+        Activation of every unit.
+    time_limit : float or None, default=10.0
+        Seconds per :meth:`fit`; ``None`` for no limit.
+    random_state : int, RandomState or None, default=None
+        Seed of the search (an int gives reproducible fits).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    network_ : ThresholdNetwork
+        The fitted network. Its own ``classes`` are the indices ``0 .. n_classes - 1``
+        into ``classes_``; binary problems have one output unit, others one per class.
+    status_ : Status
+        FEASIBLE (zero training errors, verified), UNKNOWN (best network found in the
+        time limit) or INFEASIBLE (no network of this shape fits; ``network_`` is then a
+        best-effort fit of the data with conflicting duplicates resolved by majority).
+    result_ : Result
+        The full answer of :func:`ftprop_exact.solve` (stats, errors, proof).
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has feature names that are all strings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]); y = np.array(["no", "yes", "yes", "no"])
+    >>> clf = FTPropClassifier(hidden=(2,), time_limit=30, random_state=0).fit(X, y)
+    >>> clf.status_.value, clf.predict(X).tolist(), clf.score(X, y)
+    ('FEASIBLE', ['no', 'yes', 'yes', 'no'], 1.0)
+    """
+
+    def __init__(
+        self,
+        hidden: tuple[int, ...] = (3,),
+        searcher: str = "ftprop",
+        learner: str = "lp",
+        activation: str = "sign",
+        time_limit: float | None = 10.0,
+        random_state: Any = None,
+    ) -> None:
+        self.hidden = hidden
+        self.searcher = searcher
+        self.learner = learner
+        self.activation = activation
+        self.time_limit = time_limit
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> FTPropClassifier:
+        """Fit a network to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (used as given: no scaling).
+        y : array-like of shape (n_samples,)
+            Class labels (at least two distinct values).
+
+        Returns
+        -------
+        self : FTPropClassifier
+        """
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; the data contain only "
+                f"one class: {self.classes_[0]!r}"
+            )
+        seed = check_random_state(self.random_state).randint(_SEED_RANGE)
+        self.result_ = self._solve(X, codes, seed)
+        self.status_ = self.result_.status
+        self.network_ = self.result_.network or self._fallback(X, codes, seed)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        return self.classes_[self.network_.predict(X).astype(np.intp)]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.non_deterministic = True  # a fit depends on how far the search gets in time_limit
+        return tags
+
+    # -- internals ------------------------------------------------------------------------
+    def _solve(self, X: np.ndarray, codes: np.ndarray, seed: int) -> Result:
+        return solve(
+            X,
+            codes,
+            hidden=tuple(self.hidden),
+            searcher=self.searcher,
+            learner=self.learner,
+            activation=self.activation,
+            time_limit=self.time_limit,
+            random_state=int(seed),
+        )
+
+    def _fallback(self, X: np.ndarray, codes: np.ndarray, seed: int) -> ThresholdNetwork:
+        """A usable network when the answer is INFEASIBLE (no network of this shape fits).
+
+        Conflicting duplicates are resolved by majority (ties: the smaller class), then
+        the search runs again; if that still ends without a network (a single layer that
+        cannot separate the data), every output unit gets its hinge-loss fit.
+        """
+        warnings.warn(
+            f"no network of hidden widths {tuple(self.hidden)} fits the training data exactly "
+            f"({self.result_.proof.kind if self.result_.proof else 'no proof'}); using a best-effort network",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        X, codes = _majority_rows(X, codes)
+        present = np.unique(codes)
+        if present.size < 2:  # one class left: a constant network predicting it
+            other = 1 if present[0] == 0 else 0
+            layer = Layer(np.zeros((1, X.shape[1])), [-1.0], self.activation)
+            return ThresholdNetwork((layer,), classes=(int(present[0]), other))
+        result = self._solve(X, codes, seed)
+        if result.network is not None:
+            return result.network
+        problem = Problem.build(make_dataset(X, codes), (), self.activation)
+        return best_effort_network(problem, [], fit_layers(problem, [], make_learner(self.learner)))
+
+
+def _majority_rows(X: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row per distinct input, labelled with the most frequent class among its copies."""
+    unique, inverse = np.unique(X, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    votes = np.zeros((unique.shape[0], int(codes.max()) + 1), dtype=np.int64)
+    np.add.at(votes, (inverse, codes), 1)
+    return unique, np.argmax(votes, axis=1)

@@ -1,0 +1,95 @@
+"""``ftprop bench``: run a benchmark suite over several solvers, check every answer, report."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+
+from ftprop_exact.commands import output
+from ftprop_exact.commands.check import positive_float
+from ftprop_exact.commands.report import EXIT_WRONG_ANSWER, print_report
+
+HELP = "compare solvers on a benchmark suite (solved counts, PAR-2, virtual best, cactus plot, profile)"
+EXIT_USAGE = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    from ftprop_exact.benchmarks.suites import suite_names
+
+    parser = subparsers.add_parser("bench", help=HELP, description=HELP)
+    parser.add_argument("--suite", choices=suite_names(), default="quick", help="instance suite (default: quick)")
+    parser.add_argument("--solvers", metavar="A,B,...", help="searchers to compare (default: every registered one)")
+    parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="runs at a time (default: 1)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or 'local' "
+                        "for a LocalCluster with --jobs workers (needs the dask extra)")
+    parser.add_argument("--out", metavar="DIR", help="output directory (default: bench-results/SUITE)")
+    parser.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and run only missing runs")
+    parser.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="override every instance's limit")
+    parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N", help="seeds 0..N-1 per run (default: 1)")
+    parser.add_argument("--threads", type=_positive_int, default=1, metavar="N", help="threads per run (CP-SAT; default: 1)")
+    parser.add_argument("--memory-mb", type=_positive_int, default=4096, metavar="MB", help="memory cap per run (default: 4096)")
+    parser.add_argument("--instances", metavar="GLOB", help="only instances whose id matches, e.g. 'parity*'")
+    parser.add_argument("--list", action="store_true", help="list the suite's instances and exit")
+    parser.set_defaults(run=run)
+
+
+def _solver_names(text: str | None) -> list[str]:
+    from ftprop_exact.benchmarks.runner import available_solvers
+    from ftprop_exact.errors import DataError
+
+    known = available_solvers()
+    if text is None:
+        return list(known)
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in names if s not in known]
+    if unknown or not names:
+        raise DataError(f"unknown solver(s) {', '.join(unknown) or '(none given)'}; choose from: {', '.join(known)}")
+    return names
+
+
+def _list(instances: list) -> int:
+    for inst in instances:
+        truth = inst.truth.value if inst.truth is not None else "unknown"
+        hidden = ",".join(map(str, inst.hidden))
+        print(f"{inst.id}  m={inst.examples} n={inst.features} hidden={hidden} truth={truth} limit={inst.time_limit:g}s")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the subcommand; exit 0, 2 on bad usage, 3 when any answer was wrong."""
+    from ftprop_exact.benchmarks.runner import run_benchmark
+    from ftprop_exact.benchmarks.suites import make_suite
+
+    solvers = _solver_names(args.solvers)
+    instances = make_suite(args.suite, args.time_limit)
+    if args.instances:
+        instances = [i for i in instances if fnmatch.fnmatchcase(i.id, args.instances)]
+    if args.list:
+        return _list(instances)
+    out_dir = args.out or os.path.join("bench-results", args.suite)
+    try:
+        summary = run_benchmark(
+            instances, solvers, out_dir, seeds=args.seeds, jobs=args.jobs, dask=args.dask, resume=args.resume,
+            threads=args.threads, memory_mb=args.memory_mb, suite=args.suite,
+        )
+    except ImportError as exc:  # --dask without Dask installed
+        output.log(f"error: {exc}")
+        return EXIT_USAGE
+    output.log(f"{summary.jobs_run} runs done, {summary.jobs_resumed} already in {summary.results}")
+    code = print_report(out_dir)
+    if summary.wrong:
+        output.log(f"{len(summary.wrong)} WRONG ANSWER(S) in this run")
+        return EXIT_WRONG_ANSWER
+    return code

@@ -1,0 +1,216 @@
+"""Local search directly on the hidden targets (searcher ``"local"``).
+
+Where FTPROP (:mod:`ftprop_exact.solvers.ftprop`) descends layer by layer, this searcher
+looks at every hidden layer at once and judges each flip by the *output*: a flip of
+``T_e[i, j]`` is propagated through the layers above by the network's own forward pass,
+and its effect on the output's errors (and loss) decides whether it is wanted.
+
+One step::
+
+    for each hidden layer (the last one first):
+        exact 0-1 moves: per unit, change the rows where that removes output errors and
+        keep those where it would add some (the rest are free); the LP decides whether
+        the unit can realise it (first-layer no-goods from the cut pool are skipped
+        without an LP); whole-unit moves by gain, then single rows, minimal disturbance
+        (smallest |z| / ||w||) first
+    if none applies: loss moves (the layer loss's wanted flips with |delta| importance),
+        projected by the unit's importance-weighted loss fit; kept only if the output
+        improves (fewer errors, or as many and a lower loss)
+    re-realise the hidden layers above the change, re-check and re-fit the output
+
+Exact moves strictly lower the output's errors at the current output weights, so they
+cannot cycle; changed targets are tabu for a while; a stalled search kicks one unit to a
+random hyperplane through a misclassified example, and after ``kicks`` kicks restarts from
+a new random network. Every start draws its generator from the one passed in, so a
+multi-start run is reproducible from ``random_state``.
+
+The first-layer certificates met on the way are kept in :attr:`LocalSearcher.cut_pool`
+and the best hidden targets in :attr:`LocalSearcher.best_targets`, ready to hand to an
+exact searcher (CP-SAT) as cuts and hints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftprop_exact.budget import Deadline
+from ftprop_exact.solvers.flip_search import (
+    ERRORS,
+    FlipSearcher,
+    Move,
+    Tabu,
+    TargetState,
+    UnitChecker,
+    apply_exact,
+    exact_moves,
+    fit_failing,
+    flip_deltas,
+    layer_loss,
+    loss_moves,
+    offer,
+    realise,
+    record_changes,
+)
+from ftprop_exact.solvers.search_base import Incumbent
+
+__all__ = ["LocalSearcher"]
+
+
+class LocalSearcher(FlipSearcher):
+    """Tabu local search over the hidden targets with exact LP moves, kicks and restarts.
+
+    Like FTPROP it finds networks (FEASIBLE) or runs out of budget (UNKNOWN); it proves
+    INFEASIBLE only for problems without hidden layers (one LP certificate).
+
+    Parameters
+    ----------
+    loss : str or LayerLoss, default="soft_hinge"
+        Layer loss used to fit failing units and to rank loss moves.
+    patience : int, default=40
+        Accepted moves without a better output score (errors, then loss) before a kick.
+    kicks : int, default=8
+        Kicks of a stalled start before a fresh random restart.
+    restarts : int or None, default=None
+        Fresh starts after the first; None: until the deadline.
+    flip_tries : int, default=25
+        Single-row exact moves tried per layer and step.
+    tabu_tenure : int, default=10
+        Steps during which a changed target may not change back.
+    epochs : int, default=60
+        Gradient steps when fitting a non-convex loss.
+
+    Attributes
+    ----------
+    cut_pool : CutPool
+        First-layer no-good cuts (from non-separability certificates), kept across
+        restarts and calls; a portfolio hands them to CP-SAT.
+    best_targets : list of ndarray or None
+        Hidden targets of the best network of the last search (problem rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ftprop_exact import solve
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]); y = [0, 1, 1, 0]
+    >>> solve(X, y, hidden=[2], searcher="local", time_limit=30).status.value
+    'FEASIBLE'
+    """
+
+    name = "local"
+
+    def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
+        """Exact and loss moves on every hidden layer until the output fits or stalls."""
+        _Descent(self, state, checker, deadline, incumbent).run()
+
+
+class _Descent:
+    """The descent of one start (or kick) over a :class:`TargetState`."""
+
+    def __init__(
+        self,
+        searcher: LocalSearcher,
+        state: TargetState,
+        checker: UnitChecker,
+        deadline: Deadline,
+        incumbent: Incumbent,
+    ) -> None:
+        self.s = searcher
+        self.state = state
+        self.checker = checker
+        self.deadline = deadline
+        self.incumbent = incumbent
+        self.stats = checker.stats
+        self.top = state.depth - 1
+        self.counts = state.problem.counts.astype(np.float64)
+        self.importance = np.repeat(self.counts[:, None], state.weights[self.top].shape[0], axis=1)
+        self.tabu = Tabu(searcher.tabu_tenure)
+
+    def run(self) -> None:
+        """Descend until the output fits, the search stalls, or the deadline."""
+        state, top = self.state, self.top
+        for d in range(top):  # the state's network fits its own activations
+            if self.checker.check_layer(state, d).size:
+                return
+        self.stats.layer_calls[top] += 1
+        if not self._refit(warm=False):
+            offer(state, self.incumbent)
+            return
+        best, stall = self._score(), 0
+        while stall < self.s.patience and not self.deadline.expired():
+            if not (self._exact_step() or self._loss_step(best)):
+                return
+            self.tabu.tick()
+            if not self._refit():
+                offer(state, self.incumbent)
+                return
+            offer(state, self.incumbent)
+            score = self._score()
+            best, stall = (score, 0) if score < best else (best, stall + 1)
+
+    def _score(self) -> tuple[float, float]:
+        """(weighted output errors, weighted output loss)."""
+        state, top = self.state, self.top
+        return layer_loss(state, top, ERRORS, self.importance), layer_loss(state, top, self.s.loss, self.importance)
+
+    def _refit(self, warm: bool = True) -> bool:
+        """Check the output exactly; fit its failing units to the loss. True iff some fail."""
+        failing = self.checker.check_layer(self.state, self.top)
+        if failing.size:
+            fit_failing(self.state, self.top, failing, self.s.loss, self.importance, self.s.epochs, warm)
+        return bool(failing.size)
+
+    def _layers(self) -> range:
+        """Hidden layers, the one next to the output first."""
+        return range(self.top - 1, -1, -1)
+
+    def _exact_step(self) -> bool:
+        """Apply the first exact move that some hidden unit can realise."""
+        for layer in self._layers():
+            deltas = flip_deltas(self.state, self.top, ERRORS, self.importance, source=layer)
+            for move in exact_moves(self.state, layer, deltas, self.counts, self.tabu, self.s.flip_tries):
+                if self.deadline.expired():
+                    return False
+                before = self.state.copy()
+                if apply_exact(self.state, self.checker, move, self.tabu):
+                    self._propagate(layer)
+                    record_changes(before, self.state, self.tabu, self.stats)
+                    return True
+        return False
+
+    def _loss_step(self, best: tuple[float, float]) -> bool:
+        """Apply the first loss move whose projection improves the output."""
+        for layer in self._layers():
+            deltas = flip_deltas(self.state, self.top, self.s.loss, self.importance, source=layer)
+            for move in loss_moves(layer, deltas, self.counts, self.tabu):
+                if self.deadline.expired():
+                    return False
+                if self._project(move, best):
+                    return True
+        return False
+
+    def _project(self, move: Move, best: tuple[float, float]) -> bool:
+        """Fit the unit to the move's targets (weighted loss), take its activations, and
+        keep the result if the output improved."""
+        self.stats.moves_tried += 1
+        state = self.state
+        column, _, _ = move.column(state)
+        before = state.copy()
+        state.set_column(move.layer, move.unit, column)
+        weights = np.repeat(self.counts[:, None], state.weights[move.layer].shape[0], axis=1)
+        weights[:, move.unit] = move.weight
+        fit_failing(state, move.layer, np.array([move.unit]), self.s.loss, weights, self.s.epochs)
+        if not realise(state, self.checker, move.layer):
+            state.restore(before)
+            return False
+        self._propagate(move.layer)
+        if self._refit() and not self._score() < best:
+            state.restore(before)
+            return False
+        record_changes(before, state, self.tabu, self.stats)
+        return True
+
+    def _propagate(self, layer: int) -> None:
+        """Hidden layers above ``layer`` take their activations (their weights stay
+        separators of them), so the state's network computes its targets again."""
+        for e in range(layer + 1, self.top):
+            realise(self.state, self.checker, e)

@@ -1,0 +1,55 @@
+"""The local-search target searcher ("local"): the searcher contract plus its no-good memory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftprop_exact import Status, solve
+from ftprop_exact.problem import Problem
+from ftprop_exact.solvers import flip_search
+from ftprop_exact.solvers.certificate import verify_certificate
+from ftprop_exact.solvers.local_search import LocalSearcher
+from searcher_contract import SearcherContract, planted
+
+
+class TestLocalSearchContract(SearcherContract):
+    searcher = "local"
+
+
+def test_first_layer_columns_never_break_a_known_cut(monkeypatch):
+    """Every partial first-layer column sent to the LP avoids every cut on its rows."""
+    searcher = LocalSearcher()
+    seen = {"checked": 0}
+    real = flip_search.UnitChecker.realise_partial
+
+    def watched(self, state, layer, unit, column, constrained):
+        if layer == 0:
+            for cut in self.pool:
+                if constrained[list(cut.rows)].all():
+                    assert not cut.violated_by(column)
+            seen["checked"] += 1
+        return real(self, state, layer, unit, column, constrained)
+
+    monkeypatch.setattr(flip_search.UnitChecker, "realise_partial", watched)
+    data = planted(2, 300, (4, 3), 21)
+    solve(data, hidden=(4, 3), searcher=searcher, time_limit=3.0, random_state=0)
+    assert seen["checked"] > 0 and len(searcher.cut_pool) > 0
+
+
+def test_cut_pool_and_best_targets_are_exposed_for_a_portfolio():
+    searcher = LocalSearcher()
+    data = planted(3, 80, (3,), 22)
+    result = solve(data, hidden=(3,), searcher=searcher, time_limit=60.0, random_state=1)
+    assert result.status is Status.FEASIBLE
+    problem = Problem.build(data, (3,))
+    (targets,) = searcher.best_targets
+    hidden = result.network.forward(problem.X)[0]
+    assert targets.shape == (problem.n_rows, 3) and np.array_equal(targets, hidden)
+    for cut in searcher.cut_pool:  # every cut is a checkable certificate on the problem rows
+        assert verify_certificate(problem.X, _column(cut, problem.n_rows), cut.certificate)
+
+
+def _column(cut, n_rows: int) -> np.ndarray:
+    column = np.ones(n_rows, dtype=np.int8)
+    column[list(cut.rows)] = cut.signs
+    return column
