@@ -117,13 +117,25 @@ def make_problem(config: Config, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 
 # -- timing -------------------------------------------------------------------------------
-def _time_batched(check_layer: Callable[[np.ndarray, np.ndarray], list[UnitVerdict]], A, T):
+Verdicts = list  # per unit: True / False / None, or "not run" (extrapolated past the budget)
+
+
+def _time_batched(
+    check_layer: Callable[[np.ndarray, np.ndarray], list[UnitVerdict]], A: np.ndarray, T: np.ndarray
+) -> tuple[float, Verdicts]:
+    """Seconds for one batched call on all K units, and its verdicts."""
     start = time.perf_counter()
     verdicts = check_layer(A, T)
     return time.perf_counter() - start, [v.separable for v in verdicts]
 
 
-def _time_per_unit(check_unit: Callable[[np.ndarray, np.ndarray], bool | None], A, T, units, budget: float):
+def _time_per_unit(
+    check_unit: Callable[[np.ndarray, np.ndarray], bool | None],
+    A: np.ndarray,
+    T: np.ndarray,
+    units: Iterable[int],
+    budget: float,
+) -> tuple[float, Verdicts]:
     """Run ``check_unit`` on ``units`` in order until ``budget`` seconds are spent.
 
     Returns the seconds per unit and the verdicts of the units run (at least one).
@@ -160,7 +172,7 @@ _PER_UNIT_CHECKS: dict[str, Callable[[np.ndarray, np.ndarray], bool | None]] = {
 }
 
 
-def _time_auto(backend: str, A, T, budget: float):
+def _time_auto(backend: str, A: np.ndarray, T: np.ndarray, budget: float) -> tuple[float, Verdicts]:
     """Time ``AutoLearner``'s two phases; the LP phase is extrapolated past ``budget``."""
     auto = AutoLearner(backend=backend)
     seconds, verdicts = _time_batched(auto.perceptron.check_layer, A, T)
@@ -176,7 +188,7 @@ def _time_auto(backend: str, A, T, budget: float):
 
 
 # -- one configuration --------------------------------------------------------------------
-def _time_backend(backend: str, A: np.ndarray, T: np.ndarray, budget: float) -> tuple[float, list]:
+def _time_backend(backend: str, A: np.ndarray, T: np.ndarray, budget: float) -> tuple[float, Verdicts]:
     """Seconds for all K units (extrapolated for per-unit back ends) and the verdicts run."""
     if backend in _PER_UNIT_CHECKS:
         per_unit, verdicts = _time_per_unit(_PER_UNIT_CHECKS[backend], A, T, range(T.shape[1]), budget)
@@ -195,7 +207,7 @@ def measure(config: Config, backends: Iterable[str], budget: float, repeats: int
     A, T = make_problem(config, seed)
     K = config.K
     order = ["lp", *[b for b in backends if b != "lp"]]
-    results: dict[str, tuple[float, list]] = {}
+    results: dict[str, tuple[float, Verdicts]] = {}
     for _ in range(max(1, repeats)):
         for backend in order:
             seconds, verdicts = _time_backend(backend, A, T, budget)
@@ -252,7 +264,7 @@ def run_benchmark(
     quick: bool = False,
     backends: Iterable[str] | None = None,
     budget: float | None = None,
-    repeats: int = 2,
+    repeats: int | None = None,
     progress: Callable[[Iterable[Config]], Iterable[Config]] = iter,
 ) -> dict:
     """Run the whole grid and return the JSON-ready report.
@@ -266,8 +278,9 @@ def run_benchmark(
     budget : float or None
         Seconds per per-unit back end and configuration before extrapolating (default 1.5
         with ``quick``, else 10).
-    repeats : int, default=2
-        Turns per back end and configuration; the fastest counts.
+    repeats : int or None
+        Turns per back end and configuration; the fastest counts (default 2 with
+        ``quick``, else 1: the full grid takes hours on two cores).
     progress : callable
         Wraps the iterable of configurations (e.g. ``tqdm``).
 
@@ -279,6 +292,7 @@ def run_benchmark(
     here, gpu_skip = available_backends()
     chosen = tuple(here if backends is None else [b for b in here if b in set(backends)])
     budget = (QUICK_UNIT_BUDGET if quick else FULL_UNIT_BUDGET) if budget is None else budget
+    repeats = (2 if quick else 1) if repeats is None else repeats
     warm_up(chosen)
     rows = [row for config in progress(grid(quick)) for row in measure(config, chosen, budget, repeats)]
     notes = [

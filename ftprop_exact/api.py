@@ -30,7 +30,7 @@ def solve(
     hidden: Any = (3,),
     *,
     searcher: str | TargetSearcher = "auto",
-    learner: str | SeparabilityLearner = "lp",
+    learner: str | SeparabilityLearner = "auto",
     activation: str = "sign",
     time_limit: float | None = 60.0,
     random_state: int = 0,
@@ -50,8 +50,9 @@ def solve(
         Hidden widths; ``()`` for a single layer.
     searcher : str or TargetSearcher, default="auto"
         One of :func:`ftprop_exact.solvers.searcher_names`, or a searcher object.
-    learner : str or SeparabilityLearner, default="lp"
-        The convex learner (:func:`ftprop_exact.solvers.learner_names`).
+    learner : str or SeparabilityLearner, default="auto"
+        The convex learner (:func:`ftprop_exact.solvers.learner_names`); "auto": the batched
+        perceptron first, the exact LP for the units it leaves undecided (same verdicts as "lp").
     activation : {"sign", "step"}, default="sign"
         Activation of every unit.
     time_limit : float or None, default=60.0

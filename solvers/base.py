@@ -75,8 +75,11 @@ def verified_separator(A: np.ndarray, t: np.ndarray, w: np.ndarray, b: float) ->
     bound = affine_rounding_bound(A, w[None, :], np.array([b]))[:, 0]
     if not np.all(signs_are_certain(z, bound, t)):
         return None
-    norm = float(np.linalg.norm(w))
-    margin = math.inf if norm == 0.0 else float(np.min(t * z)) / norm
+    peak = float(np.max(np.abs(w))) if w.size else 0.0
+    if peak == 0.0:
+        margin = math.inf
+    else:  # scale first: the norm of very large or very small weights must not overflow
+        margin = float(np.min(t * z)) / peak / float(np.linalg.norm(w / peak))
     return UnitVerdict(separable=True, weights=w, bias=float(b), margin=margin)
 
 
@@ -85,6 +88,18 @@ def constant_targets_verdict(A: np.ndarray, t: np.ndarray) -> UnitVerdict | None
     if t.size and np.all(t == t[0]):
         return verified_separator(A, t, np.zeros(A.shape[1]), float(t[0]))
     return None
+
+
+def as_target_matrix(T: np.ndarray, m: int) -> np.ndarray:
+    """Validate target columns: shape (m, K) (or (m,)) with values -1/+1; returns int8 (m, K)."""
+    T = np.asarray(T)
+    if T.ndim == 1:
+        T = T.reshape(-1, 1)
+    if T.ndim != 2 or T.shape[0] != m:
+        raise ValueError(f"targets must have shape ({m}, K); got {T.shape}")
+    if not np.all((T == 1) | (T == -1)):
+        raise ValueError("targets must be -1 or +1")
+    return T.astype(np.int8)
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from ftprop_exact.rows import RowGroups, group_identical_rows
-from ftprop_exact.solvers.base import UnitVerdict, constant_targets_verdict, verified_separator
+from ftprop_exact.solvers.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.solvers.certificate import (
     Certificate,
     exact_certificate,
@@ -157,7 +157,7 @@ class LPLearner:
             One verdict per column of ``T``.
         """
         A = np.asarray(A)
-        T = _as_targets(T, A.shape[0])
+        T = as_target_matrix(T, A.shape[0])
         prepared = _prepare(A)
         return [self._check_unit(prepared, T[:, k]) for k in range(T.shape[1])]
 
@@ -251,17 +251,6 @@ class LPLearner:
         if delta <= _SEPARABLE_TOL:
             return None
         return w, b, delta
-
-
-def _as_targets(T: np.ndarray, m: int) -> np.ndarray:
-    T = np.asarray(T)
-    if T.ndim == 1:
-        T = T.reshape(-1, 1)
-    if T.ndim != 2 or T.shape[0] != m:
-        raise ValueError(f"targets must have shape ({m}, K); got {T.shape}")
-    if not np.all((T == 1) | (T == -1)):
-        raise ValueError("targets must be -1 or +1")
-    return T.astype(np.int8)
 
 
 def _initial_rows(t: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -9,9 +9,12 @@ Algorithm (shared by every back end): the inputs are prepared once per layer
 (:func:`ftprop_exact.solvers.perceptron_xp.prepare_inputs`: seeded row order, whitening,
 bias feature, unit-length rows), every unit starts from its least-squares weights, and
 chunked perceptron epochs run on all undecided units at once. A unit is done when an
-epoch makes no mistake (its weights then separate every prepared row), and given up when
-its best mistake count has not improved for ``patience`` epochs (non-separable targets
-stall within a few epochs) or after ``max_epochs``.
+epoch makes no mistake (its weights then separate every prepared row). It is given up
+(left to the LP) when least squares already misclassifies more than ``hopeless_fraction``
+of the rows (random-looking labels: checked on a row sample first when the inputs are
+large, so such units cost almost nothing), when its best mistake count has not improved
+for ``patience`` epochs, or after ``max_epochs``. These budgets only ever cost speed,
+never correctness: the LP decides every unit left undecided.
 
 Back ends: ``"numba"`` (parallel JIT kernel, the CPU default), ``"numpy"`` (the reference)
 and ``"cupy"`` (GPU); numpy and cupy share one array-namespace code path.
@@ -30,8 +33,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ftprop_exact.solvers import perceptron_xp
-from ftprop_exact.solvers.base import UnitVerdict, constant_targets_verdict, verified_separator
-from ftprop_exact.solvers.lp import _as_targets
+from ftprop_exact.solvers.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 
 BACKENDS = ("numba", "numpy", "cupy")
 GPU_INSTALL_HINT = "pip install 'ftprop_exact[gpu]'"
@@ -239,7 +241,7 @@ class PerceptronLearner:
         PerceptronRun
         """
         A = _as_inputs(A)
-        T = _as_targets(T, A.shape[0])
+        T = as_target_matrix(T, A.shape[0])
         with _blas_limit(self.blas_threads):
             return self._train(A, T)
 

@@ -3,12 +3,14 @@
 :func:`run_epochs` computes exactly what
 :func:`ftprop_exact.solvers.perceptron_xp.run_epochs` computes (same chunks, same mistake
 rule, same updates); only the order of floating-point sums differs, so on integer-valued
-inputs, where every sum is exact, both return identical weights and mistake counts. Units
-are split into blocks that run in parallel (``prange``; small problems run the same blocks
-serially, since a parallel region costs more than it saves there); each block keeps its weights in a
-local contiguous array and loops rows outermost, four rows at a time (each weight loaded
-serves four rows), so the inner loop runs over the block's units and vectorises. Compiled
-once and cached on disk (``cache=True``).
+inputs, where every sum is exact, both return identical weights and mistake counts.
+
+Units are split into blocks that run in parallel (``prange``); small problems run on one
+thread, since waiting at the barrier of a parallel region costs more than it saves there
+(milliseconds when the cores are shared). Each block keeps its weights in a local
+contiguous array and loops rows outermost, four rows at a time (each weight loaded serves
+four rows), so the inner loop runs over the block's units and vectorises. Compiled once
+and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -111,23 +113,12 @@ def _block_epochs(
 
 
 @njit(parallel=True, cache=True)
-def _epochs_parallel(
+def _epochs_kernel(
     X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float, block: int
 ) -> np.ndarray:  # pragma: no cover - compiled
     K = W.shape[1]
     counts = np.zeros((epochs, K), dtype=np.int64)
     for blk in prange((K + block - 1) // block):
-        _block_epochs(X, T, W, blk * block, min(K, (blk + 1) * block) - blk * block, epochs, chunk, margin, counts)
-    return counts
-
-
-@njit(cache=True)
-def _epochs_serial(
-    X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float, block: int
-) -> np.ndarray:  # pragma: no cover - compiled
-    K = W.shape[1]
-    counts = np.zeros((epochs, K), dtype=np.int64)
-    for blk in range((K + block - 1) // block):
         _block_epochs(X, T, W, blk * block, min(K, (blk + 1) * block) - blk * block, epochs, chunk, margin, counts)
     return counts
 
@@ -142,27 +133,8 @@ def block_size(K: int) -> int:
 def run_epochs(X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float) -> np.ndarray:
     """Run chunked perceptron epochs on K units at once, updating ``W`` in place.
 
-    Same contract as :func:`ftprop_exact.solvers.perceptron_xp.run_epochs` with numpy arrays.
-
-    Parameters
-    ----------
-    X : ndarray of shape (m, d)
-        Prepared rows, float64.
-    T : ndarray of shape (m, K)
-        Targets in {-1, +1}, int8.
-    W : ndarray of shape (d, K)
-        Weights, float64, C-contiguous, updated in place.
-    epochs : int
-        Passes over the rows.
-    chunk : int
-        Rows per update.
-    margin : float
-        A row is a mistake when ``t z <= margin``.
-
-    Returns
-    -------
-    ndarray of shape (epochs, K), int64
-        Mistakes per epoch and unit.
+    Same parameters and result as :func:`ftprop_exact.solvers.perceptron_xp.run_epochs`
+    (without ``xp``): numpy arrays, ``T`` int8, ``W`` C-contiguous float64.
     """
     if not (W.flags.c_contiguous and W.dtype == np.float64):
         raise ValueError("W must be a C-contiguous float64 array (it is updated in place)")
@@ -170,5 +142,9 @@ def run_epochs(X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: 
     T = np.ascontiguousarray(T, dtype=np.int8)
     block = block_size(W.shape[1])
     parallel = W.shape[1] > block and X.size * W.shape[1] >= _PARALLEL_WORK
-    kernel = _epochs_parallel if parallel else _epochs_serial
-    return kernel(X, T, W, int(epochs), int(max(chunk, 1)), float(margin), block)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(threads if parallel else 1)  # one thread: no waiting at the barrier
+    try:
+        return _epochs_kernel(X, T, W, int(epochs), int(max(chunk, 1)), float(margin), block)
+    finally:
+        numba.set_num_threads(threads)

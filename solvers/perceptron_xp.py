@@ -8,7 +8,8 @@ speed. The numba kernel (:mod:`ftprop_exact.solvers.perceptron_numba`) reproduce
 Preparation maps the inputs to a well-conditioned copy on which a perceptron converges
 quickly, without changing which target columns are separable:
 
-1. rows are put in a fixed, seeded random order (sorted data hurts chunked updates);
+1. rows are put in a fixed, seeded random order (sorted data hurts chunked updates), and
+   columns are scaled by powers of two (exact; nothing overflows, whatever the magnitudes);
 2. the rows are centred and whitened (``x -> (a - mean) M`` with ``M = V diag(s)^-1/2``
    from the covariance ``V diag(s) V^T``; null directions are dropped, which loses nothing
    because every row lies in the span that is kept), so the perceptron is affine invariant;
@@ -49,7 +50,7 @@ class PreparedInputs:
     order : ndarray of shape (m,)
         Row ``i`` of ``X`` is row ``order[i]`` of the inputs as given.
     transform : ndarray of shape (n, r)
-        Whitening map ``M`` (host).
+        Whitening map ``M`` acting on the inputs as given (column scaling included; host).
     mean : ndarray of shape (n,)
         Column means of the inputs (host).
     beta : float
@@ -73,10 +74,23 @@ class PreparedInputs:
         Returns
         -------
         (ndarray of shape (n,), float)
+            Scaled by a power of two so that ``max |w_j|`` lies in [1/2, 1) (or the largest of
+            ``|w_j|, |b|`` when ``b`` would overflow).
         """
         w = self.transform @ v[:-1]
         b = self.beta * float(v[-1]) - float(self.mean @ w)
+        largest = float(np.max(np.abs(w), initial=0.0))
+        for peak in (largest, max(largest, abs(b))):
+            unit = np.ldexp(1.0, -int(np.frexp(peak)[1]))  # a power of two: exact, keeps every sign
+            if 0.0 < peak < np.inf and np.isfinite(b * unit):
+                return w * unit, b * unit
         return w, b
+
+
+def _column_scale(A: np.ndarray) -> np.ndarray:
+    """Powers of two at least ``max |A[:, j]|``: dividing by them is exact and nothing overflows."""
+    peak = np.max(np.abs(A), axis=0) if A.shape[0] else np.zeros(A.shape[1])
+    return np.ldexp(1.0, np.frexp(peak)[1])
 
 
 def prepare_inputs(xp: ModuleType, A: np.ndarray, seed: int = 0) -> PreparedInputs:
@@ -97,19 +111,21 @@ def prepare_inputs(xp: ModuleType, A: np.ndarray, seed: int = 0) -> PreparedInpu
     """
     m, n = A.shape
     order = np.random.default_rng(seed).permutation(m)
-    rows = xp.asarray(np.ascontiguousarray(A[order], dtype=np.float64))
+    scale = _column_scale(A)
+    rows = xp.asarray(np.ascontiguousarray(A[order] / scale, dtype=np.float64))
     mean = rows.mean(axis=0)
     centred = rows - mean
     eigenvalues, eigenvectors = xp.linalg.eigh(centred.T @ centred / max(m, 1))
     eigenvalues, eigenvectors = to_numpy(xp, eigenvalues), to_numpy(xp, eigenvectors)
     top = float(eigenvalues.max()) if n else 0.0
     keep = eigenvalues > _EIGEN_FLOOR * top if top > 0 else np.zeros(n, dtype=bool)
-    transform = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+    whitening = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
     beta = float(np.sqrt(max(int(keep.sum()), 1)))  # whitened rows have mean square norm r
-    X = xp.concatenate([centred @ xp.asarray(transform), xp.full((m, 1), beta)], axis=1)
+    X = xp.concatenate([centred @ xp.asarray(whitening), xp.full((m, 1), beta)], axis=1)
     X /= xp.linalg.norm(X, axis=1)[:, None]
+    transform = whitening / scale[:, None]  # acts on the inputs as given
     return PreparedInputs(
-        X=xp.ascontiguousarray(X), order=order, transform=transform, mean=to_numpy(xp, mean), beta=beta
+        X=xp.ascontiguousarray(X), order=order, transform=transform, mean=to_numpy(xp, mean) * scale, beta=beta
     )
 
 
@@ -177,6 +193,7 @@ def screen(A: np.ndarray, T: np.ndarray, fit_rows: int, test_rows: int, seed: in
     """
     rows = np.random.default_rng(seed).choice(A.shape[0], size=fit_rows + test_rows, replace=False)
     sample = A[rows]
+    sample = sample / _column_scale(sample)
     sample = np.hstack([sample - sample[:fit_rows].mean(axis=0), np.ones((rows.size, 1))])
     W = _least_squares(np, sample[:fit_rows], T[rows[:fit_rows]].astype(np.float64))
     return np.mean(T[rows[fit_rows:]] * (sample[fit_rows:] @ W) <= 0, axis=0)
@@ -191,12 +208,8 @@ def run_epochs(xp: ModuleType, X: Any, T: Any, W: Any, epochs: int, chunk: int, 
 
     Parameters
     ----------
-    xp : module
-        ``numpy`` or ``cupy``.
-    X : xp array of shape (m, d)
-        Prepared rows.
-    T : xp array of shape (m, K)
-        Targets in {-1, +1} (int8).
+    xp, X, T
+        As in :func:`warm_start`: array module, prepared rows (m, d), int8 targets (m, K).
     W : xp array of shape (d, K)
         Weights, float64, updated in place.
     epochs : int

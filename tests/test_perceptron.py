@@ -108,9 +108,9 @@ def test_parallel_numba_kernel_equals_the_numpy_reference():
 def test_numba_kernels_are_compiled_with_a_disk_cache():
     from numba.core.caching import FunctionCache
 
-    for kernel in (perceptron_numba._epochs_parallel, perceptron_numba._epochs_serial, perceptron_numba._block_epochs):
+    for kernel in (perceptron_numba._epochs_kernel, perceptron_numba._block_epochs):
         assert isinstance(kernel._cache, FunctionCache)
-    assert perceptron_numba._epochs_parallel.targetoptions.get("parallel") is True
+    assert perceptron_numba._epochs_kernel.targetoptions.get("parallel") is True
 
 
 # -- the learners against the LP --------------------------------------------------------------
@@ -134,10 +134,11 @@ def test_perceptron_separates_planted_targets_on_badly_scaled_inputs(backend):
 
 
 def test_numba_and_numpy_learners_agree_on_planted_targets():
+    # Float inputs: sums may round differently, so only the verdicts must agree (the
+    # kernels' bit-for-bit agreement is tested above on exact inputs).
     A, T = _planted(m=400, n=4, K=9, seed=2)
     runs = [PerceptronLearner(backend=b).train(A, T) for b in CPU_BACKENDS]
-    assert [v.separable for v in runs[0].verdicts] == [v.separable for v in runs[1].verdicts]
-    np.testing.assert_array_equal(runs[0].epochs, runs[1].epochs)
+    assert [v.separable for v in runs[0].verdicts] == [v.separable for v in runs[1].verdicts] == [True] * 9
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
@@ -158,6 +159,15 @@ def test_constant_columns_and_conflicting_duplicates(backend):
     first, second = PerceptronLearner(backend=backend).check_layer(A, T)
     assert first.separable and math.isinf(first.margin)
     assert second.separable is None  # a row with both targets: only the LP may say "not separable"
+
+
+@pytest.mark.parametrize("magnitude", [1e-300, 1e300])
+def test_extreme_magnitudes_are_handled_exactly(magnitude):
+    A, T = _planted(m=300, n=3, K=4, seed=8)
+    A = A * magnitude
+    verdicts = PerceptronLearner(backend="numba").check_layer(A, T)
+    _assert_sound(A, T, verdicts, LPLearner().check_layer(A, T))
+    assert any(v.separable for v in verdicts)
 
 
 def test_invalid_inputs_are_rejected():

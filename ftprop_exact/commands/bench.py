@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help="runs at a time (default: 1)")
     parser.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or 'local' "
                         "for a LocalCluster with --jobs workers (needs the dask extra)")
-    parser.add_argument("--out", metavar="DIR", help="output directory (default: bench-results/SUITE)")
+    parser.add_argument("--out", metavar="DIR", help="output directory (default: bench-out/SUITE)")
     parser.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and run only missing runs")
     parser.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="override every instance's limit")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N", help="seeds 0..N-1 per run (default: 1)")
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         instances = [i for i in instances if fnmatch.fnmatchcase(i.id, args.instances)]
     if args.list:
         return _list(instances)
-    out_dir = args.out or os.path.join("bench-results", args.suite)
+    out_dir = args.out or os.path.join("bench-out", args.suite)
     try:
         summary = run_benchmark(
             instances, solvers, out_dir, seeds=args.seeds, jobs=args.jobs, dask=args.dask, resume=args.resume,

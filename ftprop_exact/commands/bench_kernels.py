@@ -43,7 +43,10 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds per per-unit back end and configuration before extrapolating (default 1.5 quick, 10 full)",
     )
     parser.add_argument(
-        "--repeats", type=int, default=2, metavar="N", help="turns per back end and configuration; the fastest counts"
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="turns per back end and configuration; the fastest counts (default 2 quick, 1 full)",
     )
     parser.set_defaults(run=run)
 
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         quick=args.quick,
         backends=args.backends,
         budget=args.unit_budget,
-        repeats=getattr(args, "repeats", 2),
+        repeats=getattr(args, "repeats", None),
         progress=_progress(args),
     )
     report["version"] = __version__
