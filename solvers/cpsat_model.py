@@ -228,6 +228,9 @@ class MasterModel:
         solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
         solver.parameters.num_workers = max(1, int(threads))
         solver.parameters.random_seed = int(seed)
+        # signals stay with Python (the CLI's handler stops the search through the deadline);
+        # CP-SAT's own SIGINT handler aborts the process when the solve runs in a thread
+        solver.parameters.catch_sigint_signal = False
         if on_solver is not None:
             on_solver(solver)
         status = solve_in_thread(solver, self.model)

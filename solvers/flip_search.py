@@ -40,6 +40,7 @@ from ftprop_exact.solvers.cuts import Cut, CutPool
 from ftprop_exact.solvers.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.lp import fit_hinge
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.solvers.soft_start import soft_start
 from ftprop_exact.status import Status
 
 __all__ = [
@@ -157,27 +158,34 @@ class TargetState:
 
         First-layer hyperplanes have Gaussian normals and pass through random training
         rows (so that they cut the data); deeper layers have Gaussian weights and biases
-        on the activation's encoding. Hidden units separate their own activations by
-        construction (ties ``z == 0`` are re-checked by the first :class:`UnitChecker` call).
+        around the mean input on the activation's encoding.
         """
-        targets: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         biases: list[np.ndarray] = []
         H = np.asarray(problem.X, dtype=np.float64)
         for d, width in enumerate(problem.widths[1:]):
             W = rng.normal(size=(width, H.shape[1]))
             if d == 0:
-                anchors = H[rng.integers(H.shape[0], size=width)]
-                b = -np.einsum("ij,ij->i", W, anchors)
+                b = -np.einsum("ij,ij->i", W, H[rng.integers(H.shape[0], size=width)])
             else:
                 b = -W @ H.mean(axis=0) + 0.5 * rng.normal(size=width)
             weights.append(W)
             biases.append(b)
-            if d < len(problem.hidden):
-                targets.append(np.where(H @ W.T + b > 0, 1, -1).astype(np.int8))
-                H = problem.layer_inputs(d + 1, targets)
+            H = apply_activation(H @ W.T + b, problem.activation)
+        return cls.from_weights(problem, weights, biases)
+
+    @classmethod
+    def from_weights(cls, problem: Problem, weights: list[np.ndarray], biases: list[np.ndarray]) -> TargetState:
+        """The state of a network: its activations on the problem's rows are the hidden
+        targets (hidden units separate their own activations, up to ties ``z == 0`` that
+        the first :class:`UnitChecker` call re-checks)."""
+        targets: list[np.ndarray] = []
+        for d in range(len(problem.hidden)):
+            Z = problem.layer_inputs(d, targets) @ weights[d].T + biases[d]
+            targets.append(np.where(Z > 0, 1, -1).astype(np.int8))
         fits = [np.zeros(w, dtype=bool) for w in problem.widths[1:]]
-        return cls(problem, targets, weights, biases, fits)
+        return cls(problem, targets, [np.array(W, dtype=np.float64) for W in weights],
+                   [np.array(b, dtype=np.float64) for b in biases], fits)
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -768,6 +776,10 @@ class FlipSearcher:
         Steps during which a changed target may not change back.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
+    warm_start : int, default=1000
+        Iterations of soft FTPROP (:func:`~ftprop_exact.solvers.soft_start.soft_start`)
+        that move each random start before the exact search; 0: start from the random
+        network itself.
 
     Attributes
     ----------
@@ -788,11 +800,12 @@ class FlipSearcher:
         flip_tries: int = 25,
         tabu_tenure: int = 10,
         epochs: int = 60,
+        warm_start: int = 1000,
     ) -> None:
         for label, value in (("patience", patience), ("flip_tries", flip_tries), ("tabu_tenure", tabu_tenure)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{label} must be a positive integer; got {value!r}")
-        for label, value in (("kicks", kicks), ("epochs", epochs), ("restarts", restarts)):
+        for label, value in (("kicks", kicks), ("epochs", epochs), ("restarts", restarts), ("warm_start", warm_start)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0):
                 raise ValueError(f"{label} must be a non-negative integer; got {value!r}")
         self.loss = make_loss(loss)
@@ -802,6 +815,7 @@ class FlipSearcher:
         self.flip_tries = flip_tries
         self.tabu_tenure = tabu_tenure
         self.epochs = epochs
+        self.warm_start = warm_start
         self.cut_pool = CutPool()
         self.best_targets: list[np.ndarray] | None = None
 
@@ -837,6 +851,10 @@ class FlipSearcher:
             offer(state, incumbent)
             if deadline.expired():
                 return
+            if self.warm_start:
+                network = soft_start(problem, state.weights, state.biases, self.loss, self.warm_start, deadline)
+                state = TargetState.from_weights(problem, *network)
+                offer(state, incumbent)
             stats.restarts += k > 0
             for kicked in range(self.kicks + 1):
                 if kicked:

@@ -109,6 +109,9 @@ class FTPropSearcher(FlipSearcher):
         ``(dL/dh) * (change of h)`` as in the paper.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
+    warm_start : int, default=1000
+        Iterations of soft FTPROP (gradient steps on the layer losses with the same
+        target heuristic) that move each random start before the exact search; 0: none.
 
     Attributes
     ----------
@@ -140,8 +143,9 @@ class FTPropSearcher(FlipSearcher):
         tabu_tenure: int = 10,
         heuristic: str = "delta",
         epochs: int = 60,
+        warm_start: int = 1000,
     ) -> None:
-        super().__init__(loss, patience, kicks, restarts, flip_tries, tabu_tenure, epochs)
+        super().__init__(loss, patience, kicks, restarts, flip_tries, tabu_tenure, epochs, warm_start)
         if heuristic not in _HEURISTICS:
             raise ValueError(f"unknown heuristic {heuristic!r}; choose one of: {', '.join(_HEURISTICS)}")
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
