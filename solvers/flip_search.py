@@ -50,6 +50,7 @@ __all__ = [
     "exact_moves",
     "loss_moves",
     "record_changes",
+    "replacement_moves",
     "SearchStats",
     "TargetState",
     "Tabu",
@@ -653,6 +654,9 @@ class Move:
         paper's ``-sign(dL/dh)`` targets with ``|dL/dh|`` importance).
     single : bool
         True when the move changes one row only.
+    output : (ndarray, ndarray) or None
+        Output-layer weights and biases that go with the move (replacement moves, see
+        :func:`replacement_moves`); None: the output keeps its weights.
     """
 
     layer: int
@@ -661,6 +665,7 @@ class Move:
     weight: np.ndarray
     exact: bool
     single: bool = False
+    output: tuple[np.ndarray, np.ndarray] | None = None
 
     def column(self, state: TargetState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The new column, its changed rows and its constrained rows."""
@@ -704,6 +709,47 @@ def loss_moves(layer: int, deltas: np.ndarray, counts: np.ndarray, tabu: Tabu) -
             yield Move(layer, unit, wanted[:, unit], weight, exact=False)
 
 
+def replacement_moves(state: TargetState, importance: np.ndarray, counts: np.ndarray) -> Iterator[Move]:
+    """Exact moves that re-place a whole unit of the last hidden layer, output weight included.
+
+    For unit ``j``: fit every output unit to the other hidden units alone (weighted hinge
+    LP), giving margins ``m_i = y_i r_i``. Give unit ``j`` the outgoing weight ``s theta``
+    with ``theta`` just above the largest ``-m_i`` of a wrong row: then every row with
+    ``m_i < theta`` needs ``h_ij = s y_i`` and every other row is free. If the LP realises
+    that partial column, the network with these output weights fits every row (for each
+    output unit, both signs ``s`` of the new weight are tried; with several output units
+    the signs follow the current weights, or all flip). Works in the +-1 encoding; step
+    networks use the equivalent affine reparametrisation of the output layer.
+    """
+    top = state.depth - 1
+    layer = top - 1
+    T = state.targets[layer].astype(np.float64)
+    Y = state.layer_targets(top).astype(np.float64)
+    step = state.problem.activation == "step"
+    for unit in range(T.shape[1]):
+        others = np.delete(T, unit, axis=1)
+        fits = [fit_hinge(others, Y[:, o], importance[:, o]) for o in range(Y.shape[1])]
+        margins = np.column_stack([Y[:, o] * (others @ w + b) for o, (w, b) in enumerate(fits)])
+        theta = np.maximum(-margins.min(axis=0), 0.0)
+        theta = theta + 1e-3 * (1.0 + theta)
+        low = margins < theta  # rows that need the new unit's help, per output unit
+        current = np.sign(state.weights[top][:, unit]) + (state.weights[top][:, unit] == 0)
+        for signs in ((current, -current) if Y.shape[1] > 1 else (np.ones(1), -np.ones(1))):
+            wanted = signs * Y  # the value of h_j that helps each output unit
+            conflict = (low & (wanted > 0)).any(axis=1) & (low & (wanted < 0)).any(axis=1)
+            if conflict.any():
+                continue
+            constrained = low.any(axis=1)
+            column = np.where(constrained, np.where((low * wanted).sum(axis=1) > 0, 1, -1), T[:, unit])
+            W = np.insert(np.vstack([w for w, _ in fits]), unit, signs * theta, axis=1)
+            b = np.array([bias for _, bias in fits])
+            if step:  # z = T w + b = H (2 w) + (b - sum w) for H = (T + 1) / 2
+                W, b = 2.0 * W, b - W.sum(axis=1)
+            weight = np.where(constrained, counts, 0.0)
+            flip = constrained & (column != T[:, unit])
+            yield Move(layer, unit, flip, weight, exact=True, output=(W, b))
+
+
 def apply_exact(state: TargetState, checker: UnitChecker, move: Move, tabu: Tabu) -> bool:
     """Try an exact move: the LP decides whether the unit can take the partial column.
 
@@ -715,6 +761,10 @@ def apply_exact(state: TargetState, checker: UnitChecker, move: Move, tabu: Tabu
     if move.layer == 0 and checker.forbidden(column, changed, constrained):
         return False
     if checker.realise_partial(state, move.layer, move.unit, column, constrained):
+        if move.output is not None:
+            top = state.depth - 1
+            state.weights[top], state.biases[top] = move.output[0].copy(), move.output[1].copy()
+            state.fits[top][:] = False
         return True
     if move.single:
         tabu.add(move.layer, changed, move.unit)

@@ -49,6 +49,7 @@ from ftprop_exact.solvers.flip_search import (
     offer,
     realise,
     record_changes,
+    replacement_moves,
 )
 from ftprop_exact.solvers.losses import LayerLoss
 from ftprop_exact.solvers.search_base import Incumbent
@@ -228,7 +229,7 @@ class _Recursion:
                 return False
             if move.exact and self._realise(move):
                 return True
-            if not move.single and self._descend(d, move, importance, best):
+            if not move.single and move.output is None and self._descend(d, move, importance, best):
                 return True
         return False
 
@@ -256,10 +257,13 @@ class _Recursion:
 
     # -- moves --------------------------------------------------------------------------
     def _moves(self, d: int, importance: np.ndarray) -> Iterator[Move]:
-        """Exact 0-1 moves on ``T_{d-1}``, then the paper's loss moves."""
+        """Exact 0-1 moves on ``T_{d-1}`` (at the output also unit replacements), then the
+        paper's loss moves."""
         below, state, s = d - 1, self.state, self.s
         errors = flip_deltas(state, d, ERRORS, importance)
         yield from exact_moves(state, below, errors, self.counts, self.tabu, s.flip_tries)
+        if d == state.depth - 1:
+            yield from replacement_moves(state, importance, self.counts)
         predict = flip_deltas if s.heuristic == "delta" else flip_gradient
         yield from loss_moves(below, predict(state, d, s.loss, importance), self.counts, self.tabu)
 

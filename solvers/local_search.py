@@ -50,6 +50,7 @@ from ftprop_exact.solvers.flip_search import (
     offer,
     realise,
     record_changes,
+    replacement_moves,
 )
 from ftprop_exact.solvers.search_base import Incumbent
 
@@ -175,6 +176,13 @@ class _Descent:
                     self._propagate(layer)
                     record_changes(before, self.state, self.tabu, self.stats)
                     return True
+        for move in replacement_moves(self.state, self.importance, self.counts):
+            if self.deadline.expired():
+                return False
+            before = self.state.copy()
+            if apply_exact(self.state, self.checker, move, self.tabu):
+                record_changes(before, self.state, self.tabu, self.stats)
+                return True
         return False
 
     def _loss_step(self, best: tuple[float, float]) -> bool:

@@ -24,6 +24,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _example_range(text: str) -> tuple[int, int]:
+    low, _, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a range of example counts like 30-500; got {text!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise argparse.ArgumentTypeError(f"expected LO <= HI; got {text!r}")
+    return bounds
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     from ftprop_exact.benchmarks.suites import suite_names
@@ -41,6 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=_positive_int, default=1, metavar="N", help="threads per run (CP-SAT; default: 1)")
     parser.add_argument("--memory-mb", type=_positive_int, default=4096, metavar="MB", help="memory cap per run (default: 4096)")
     parser.add_argument("--instances", metavar="GLOB", help="only instances whose id matches, e.g. 'parity*'")
+    parser.add_argument("--examples", type=_example_range, metavar="LO-HI", help="only instances with LO..HI examples, e.g. 30-500")
     parser.add_argument("--list", action="store_true", help="list the suite's instances and exit")
     parser.set_defaults(run=run)
 
@@ -76,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     instances = make_suite(args.suite, args.time_limit)
     if args.instances:
         instances = [i for i in instances if fnmatch.fnmatchcase(i.id, args.instances)]
+    if args.examples:
+        instances = [i for i in instances if args.examples[0] <= i.examples <= args.examples[1]]
     if args.list:
         return _list(instances)
     out_dir = args.out or os.path.join("bench-out", args.suite)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ftprop_exact import __version__
 from ftprop_exact.api import solve
@@ -17,6 +17,8 @@ from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proof_io import save_proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import searcher_names
+
+T = TypeVar("T")
 
 HELP = "decide whether a sign network of the given hidden widths fits the data with zero errors"
 
@@ -48,16 +50,24 @@ def positive_float(text: str) -> float:
     return value
 
 
-def add_solve_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by the subcommands that solve (check, min-width, ...)."""
-    parser.add_argument("--solver", default="auto", choices=searcher_names(), help="target searcher (default: auto)")
-    parser.add_argument("--time-limit", type=positive_float, default=60.0, metavar="SECONDS", help="default: 60")
+def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> None:
+    """Options shared by the subcommands that search: time, seed, threads, activation, JSON."""
+    parser.add_argument(
+        "--time-limit", type=positive_float, default=time_limit, metavar="SECONDS", help=f"default: {time_limit:g}"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers (default: available cores, <= 8)")
     parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
-    parser.add_argument("--max-weight", type=int, default=None, metavar="K", help="cap |w| of the exact model (then an infeasible answer only covers |w| <= K)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    parser.add_argument("--quiet", action="store_true", help="no progress or log output on stderr")
+
+
+def run_interruptibly(args: argparse.Namespace, task: Callable[..., T], **kwargs: Any) -> tuple[Dataset, T, Deadline]:
+    """Load the data and run ``task(data, deadline=..., **kwargs)``; SIGINT/SIGTERM stop it cleanly."""
+    data = load_from_args(args)
+    deadline = Deadline(args.time_limit)
+    with interrupt_on_signals(deadline):
+        outcome = task(data, deadline=deadline, activation=args.activation, random_state=args.seed, **kwargs)
+    return data, outcome, deadline
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +75,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("check", help=HELP, description=HELP)
     add_data_arguments(parser)
     parser.add_argument("--hidden", type=parse_hidden, required=True, metavar="W[,W...]", help="hidden widths, e.g. 3 or 3,2")
-    add_solve_arguments(parser)
+    parser.add_argument("--solver", default="auto", choices=searcher_names(), help="target searcher (default: auto)")
+    add_run_arguments(parser, time_limit=60.0)
+    parser.add_argument(
+        "--max-weight",
+        type=int,
+        default=None,
+        metavar="K",
+        help="cap |w| of the exact model (then an infeasible answer only covers |w| <= K)",
+    )
     parser.add_argument(
         "--min-errors",
         action="store_true",
@@ -88,19 +106,14 @@ def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; exit 10 FEASIBLE, 20 INFEASIBLE, 0 UNKNOWN."""
-    data = load_from_args(args)
-    deadline = Deadline(args.time_limit)
-    with interrupt_on_signals(deadline):
-        result = solve(
-            data,
-            hidden=args.hidden,
-            searcher=args.solver,
-            activation=args.activation,
-            deadline=deadline,
-            random_state=args.seed,
-            objective="min_errors" if args.min_errors else "feasibility",
-            **searcher_options(args),
-        )
+    data, result, _ = run_interruptibly(
+        args,
+        solve,
+        hidden=args.hidden,
+        searcher=args.solver,
+        objective="min_errors" if args.min_errors else "feasibility",
+        **searcher_options(args),
+    )
     write_artifacts(args, result, data)
     report(args, result, data)
     return result.status.exit_code

@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 
 from ftprop_exact import __version__
-from ftprop_exact.budget import Deadline
 from ftprop_exact.commands import output
-from ftprop_exact.commands.check import positive_float
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
-from ftprop_exact.commands.signals import interrupt_on_signals
+from ftprop_exact.commands.check import add_run_arguments, run_interruptibly
+from ftprop_exact.commands.data_args import add_data_arguments, describe
+from ftprop_exact.errors import DataError
 from ftprop_exact.min_width import min_width
-from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proof_io import save_proof
 
 HELP = "find the smallest hidden width (one hidden layer) that fits the data exactly"
@@ -22,31 +20,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("min-width", help=HELP, description=HELP)
     add_data_arguments(parser)
     parser.add_argument("--max-width", type=int, default=8, metavar="K", help="largest width tried (default: 8)")
-    parser.add_argument("--time-limit", type=positive_float, default=300.0, metavar="SECONDS", help="default: 300")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers")
-    parser.add_argument("--activation", choices=ACTIVATIONS, default="sign")
+    add_run_arguments(parser, time_limit=300.0)
     parser.add_argument("--proof", metavar="FILE", help="write the proof that width (minimum - 1) is infeasible")
     parser.add_argument("--network", metavar="FILE", help="write the network at the smallest feasible width")
-    parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Exit 10 when the minimum width is proven, 0 otherwise (bounds reported)."""
     if args.max_width < 1:
-        raise argparse.ArgumentTypeError("--max-width must be at least 1")
-    data = load_from_args(args)
-    deadline = Deadline(args.time_limit)
-    with interrupt_on_signals(deadline):
-        result = min_width(
-            data,
-            max_width=args.max_width,
-            activation=args.activation,
-            random_state=args.seed,
-            threads=args.threads,
-            deadline=deadline,
-        )
+        raise DataError("--max-width must be at least 1")
+    data, result, deadline = run_interruptibly(args, min_width, max_width=args.max_width, threads=args.threads)
     if args.network and result.network is not None:
         result.network.save(args.network)
     if args.proof and result.proof is not None:
