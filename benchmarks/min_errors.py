@@ -20,13 +20,16 @@ from ftprop_exact.api import solve
 from ftprop_exact.data import Dataset, load_dataset, make_dataset
 from ftprop_exact.status import Status
 
+# (built-in data set, first rows or None, feature columns or None): projections onto few
+# features make the classes overlap, so that the minimum is not zero
 DATASETS = (
-    "iris:setosa,versicolor",
-    "iris:versicolor,virginica",
-    "iris:setosa,virginica",
-    "wine:class_0,class_1",
-    "wine:class_1,class_2",
-    "breast_cancer[:150]",
+    ("iris:versicolor,virginica", None, None),
+    ("iris:versicolor,virginica", None, (2, 3)),
+    ("iris:versicolor,virginica", None, (0, 1)),
+    ("wine:class_1,class_2", None, (0, 1)),
+    ("wine:class_0,class_1", None, (0, 9)),
+    ("breast_cancer", 150, (0, 1)),
+    ("breast_cancer", None, None),
 )
 WIDTHS = (1, 2)
 
@@ -46,26 +49,28 @@ class MinErrorsRow:
     seconds: float
 
 
-def load(spec: str) -> Dataset:
-    """A built-in data set, optionally cut to its first rows with ``[:N]``."""
-    if spec.endswith("]") and "[:" in spec:
-        name, _, rest = spec.partition("[:")
-        full = load_dataset(name)
-        rows = int(rest[:-1])
-        return make_dataset(full.X[:rows], full.y[:rows], name=spec, feature_names=full.feature_names)
-    return load_dataset(spec)
+def load(spec: str, rows: int | None, columns: tuple[int, ...] | None) -> Dataset:
+    """A built-in data set, optionally cut to its first ``rows`` and to some feature ``columns``."""
+    full = load_dataset(spec)
+    if rows is None and columns is None:
+        return full
+    keep = list(range(full.n_features)) if columns is None else list(columns)
+    name = spec + ("" if rows is None else f"[:{rows}]") + ("" if columns is None else f" x{list(columns)}")
+    return make_dataset(
+        full.X[:rows, keep], full.y[:rows], name=name, feature_names=[full.feature_names[j] for j in keep]
+    )
 
 
-def measure(spec: str, width: int, time_limit: float) -> MinErrorsRow:
+def measure(spec: tuple[str, int | None, tuple[int, ...] | None], width: int, time_limit: float) -> MinErrorsRow:
     """Minimise errors on one data set at one width and re-check the proof."""
-    data = load(spec)
+    data = load(*spec)
     start = time.perf_counter()
     result = solve(data, hidden=[width], objective="min_errors", time_limit=time_limit)
     seconds = time.perf_counter() - start
     proven = result.status in (Status.OPTIMAL, Status.FEASIBLE)
     verified = result.proof.verify(data) if result.status is Status.OPTIMAL else None
     lower = 0 if result.status is Status.FEASIBLE else result.lower_bound
-    return MinErrorsRow(spec, data.n_examples, width, result.status.value, result.errors, lower, proven, verified, seconds)
+    return MinErrorsRow(data.name, data.n_examples, width, result.status.value, result.errors, lower, proven, verified, seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"rows": [asdict(r) for r in rows], "time_limit": args.time_limit, "machine": platform.platform()}))
     else:
-        print(f"{'data':<28} {'m':>4} {'h':>2} {'errors':>6} {'bound':>5} {'optimum':>8} {'seconds':>8}")
+        print(f"{'data':<36} {'m':>4} {'h':>2} {'errors':>6} {'bound':>5} {'optimum':>8} {'seconds':>8}")
         for r in rows:
             optimum = "proven" if r.proven else "gap"
             bound = "-" if r.lower_bound is None else r.lower_bound
-            print(f"{r.data:<28} {r.examples:>4} {r.hidden:>2} {r.errors!s:>6} {bound!s:>5} {optimum:>8} {r.seconds:>8.1f}")
+            print(f"{r.data:<36} {r.examples:>4} {r.hidden:>2} {r.errors!s:>6} {bound!s:>5} {optimum:>8} {r.seconds:>8.1f}")
     return 0 if all(r.proof_verified is not False for r in rows) else 1
 
 

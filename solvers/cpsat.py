@@ -130,53 +130,67 @@ class CPSATSearcher:
             master.set_hint(hint)
         seed = int(rng.integers(0, 2**31 - 1))
         lower_bound = 0
+        excluded = 0  # first-layer columns excluded without a certificate (numerically undecided)
         while not deadline.expired():
             solver_holder: list[Any] = []
             with deadline.hook(lambda: solver_holder and solver_holder[0].stop_search()):
                 solution = master.solve(deadline.remaining(), self.threads, seed, on_solver=solver_holder.append)
             stats["master_solves"] += 1
             stats["cuts"] = len(spec.cuts)
-            if solution.bound is not None:
+            if solution.bound is not None and not excluded:  # exclusions would void the bound
                 lower_bound = max(lower_bound, solution.bound)
                 stats["lower_bound"] = lower_bound
             if solution.status == "INFEASIBLE":
+                if excluded:
+                    break  # not a proof: some columns were excluded without a certificate
                 return self._infeasible(problem, spec, mode, stats)
             if solution.status == "UNKNOWN":
                 break
             T = solution.targets
-            new_cuts = self._separate(problem, learner, T[0], master) if mode == "cuts" else 0
-            if new_cuts < 0:
-                stats["undecided_unit"] = True
-                break
+            new_cuts, undecided = self._separate(problem, learner, T[0], master) if mode == "cuts" else (0, 0)
+            if undecided:
+                excluded += undecided
+                stats["excluded_undecided_columns"] = excluded
             fit = try_targets(problem, T, learner, incumbent)
+            if undecided:
+                master.set_hint(T)
+                continue
             if new_cuts == 0:
                 if spec.error_weights is None:
                     if incumbent.exact:
                         return SearchOutcome(Status.FEASIBLE, stats=stats)
                     stats["unverified_master_solution"] = True  # should not happen: never trusted
                     break
-                if solution.optimal and incumbent.errors is not None and incumbent.errors <= lower_bound:
+                if solution.optimal and not excluded and incumbent.errors is not None and incumbent.errors <= lower_bound:
                     return self._optimal(problem, spec, mode, stats, incumbent)
-                if solution.optimal or not fit.all_separable:
+                if (solution.optimal and not excluded) or not fit.all_separable:
                     stats["unverified_master_solution"] = True  # should not happen
-                break  # the master ran out of time before proving its optimum
+                break  # out of time before proving the optimum, or exclusions void the proof
             master.set_hint(T)
         stats["cuts"] = len(spec.cuts)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
 
-    def _separate(self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel) -> int:
-        """LP-check every first-layer column; add cuts for each failure. -1 if a unit is undecided."""
-        added = 0
+    def _separate(
+        self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel
+    ) -> tuple[int, int]:
+        """LP-check every first-layer column; add cuts for each failure.
+
+        Returns (cuts added, undecided columns). A column the learner cannot decide (its
+        separator, if any, is too thin for floating point) is excluded by a no-good on the
+        whole column: the search goes on, but no INFEASIBLE or OPTIMAL answer follows.
+        """
+        added = undecided = 0
         for j, verdict in enumerate(learner.check_layer(problem.X, T1)):
             if verdict.separable is None:
-                return -1
-            if verdict.separable is False:
+                master.exclude_first_layer_column(T1[:, j])
+                undecided += 1
+            elif verdict.separable is False:
                 for cert in self._more_certificates(problem, learner, T1[:, j], verdict.certificate):
                     cut = Cut.from_certificate(cert, T1[:, j])
                     if self.cut_pool.add(cut) or (cut.rows, cut.signs) not in master.spec.cuts:
                         master.add_cut(cut.rows, cut.signs)
                         added += 1
-        return added
+        return added, undecided
 
     def _more_certificates(
         self, problem: Problem, learner: SeparabilityLearner, t: np.ndarray, first: Certificate

@@ -212,6 +212,15 @@ class MasterModel:
         self.spec.cuts.append((tuple(rows), tuple(signs)))
         self._add_cut_clauses(rows, signs)
 
+    def exclude_first_layer_column(self, column: np.ndarray) -> None:
+        """Forbid one whole first-layer column (and its negation) for every unit.
+
+        Not recorded in the spec: such an exclusion has no certificate, so a master that
+        relies on it proves nothing (the searcher then answers UNKNOWN).
+        """
+        rows = tuple(range(self.spec.n_rows))
+        self._add_cut_clauses(rows, tuple(int(v) for v in column))
+
     def set_hint(self, hidden_targets: list[np.ndarray]) -> None:
         """Hint CP-SAT with hidden targets (normalised to the symmetry-broken form first)."""
         self.model.clear_hints()

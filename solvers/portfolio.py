@@ -84,6 +84,8 @@ class PortfolioSearcher:
         )
         outcome = exact.search(problem, learner, deadline, incumbent, rng)
         stats.update({f"cpsat_{k}": v for k, v in outcome.stats.items()})
+        if "lower_bound" in outcome.stats:  # the portfolio's bound is CP-SAT's
+            stats["lower_bound"] = outcome.stats["lower_bound"]
         return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": "cpsat"})
 
     @staticmethod
