@@ -13,13 +13,13 @@ import traceback
 from typing import Sequence
 
 from ftprop_exact import __version__
-from ftprop_exact.commands import bench_kernels, check, check_targets, min_width, verify_proof
+from ftprop_exact.commands import bench, bench_kernels, check, check_targets, min_width, report, verify_proof
 from ftprop_exact.errors import DataError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 
-_COMMANDS = (check, check_targets, min_width, verify_proof, bench_kernels)
+_COMMANDS = (check, check_targets, min_width, verify_proof, bench, report, bench_kernels)
 
 
 def build_parser() -> argparse.ArgumentParser:
