@@ -168,6 +168,9 @@ class CPSATSearcher:
                 break  # out of time before proving the optimum, or exclusions void the proof
             master.set_hint(T)
         stats["cuts"] = len(spec.cuts)
+        if spec.error_weights is not None and not excluded and incumbent.errors is not None:
+            if incumbent.errors <= lower_bound:  # the bound caught up with the incumbent
+                return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
 
     def _separate(
