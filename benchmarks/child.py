@@ -27,7 +27,7 @@ from ftprop_exact.atomic import write_text_atomic
 from ftprop_exact.benchmarks.suites import Instance
 from ftprop_exact.solvers.search_base import TargetSearcher
 
-__all__ = ["Job", "child_entry", "execute", "json_safe", "main", "set_limits"]
+__all__ = ["Job", "child_entry", "execute", "json_safe", "limit_threads", "main", "set_limits"]
 
 MiB = 1 << 20
 
@@ -91,6 +91,22 @@ def set_limits(memory_mb: int | None, cpu_seconds: float | None) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
 
 
+def limit_threads(threads: int) -> None:
+    """Hold the run's native thread pools (BLAS, OpenMP, numba) to ``threads``.
+
+    joblib's workers cap the pools of their children, Dask's workers do not: with the cap
+    set here a run gets the same threads under every back end (``--threads``, default 1),
+    and ``--jobs`` parallel runs do not oversubscribe the cores.
+    """
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    threadpool_limits(threads)
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+
 def json_safe(value: Any) -> Any:
     """Recursively convert to strict JSON: numpy scalars and arrays, tuples, non-finite floats (None)."""
     if isinstance(value, dict):
@@ -140,6 +156,7 @@ def child_entry(job: Job, result_path: str, log_path: str) -> None:
     """Body of the child process: limits, output redirection, solve, write the answer."""
     _redirect_output(log_path)
     set_limits(job.memory_mb, job.hard_limit * max(1, job.threads) + 10.0)
+    limit_threads(max(1, job.threads))
     payload = execute(job)
     write_text_atomic(result_path, json.dumps(payload, allow_nan=False))
 

@@ -5,9 +5,11 @@ generators.planted_teacher`), so a network of the teacher's shape fits it exactl
 solver is asked for a network of that shape. The instance parameters are drawn
 reproducibly: input dimension 2-10, 50-500 examples, 1-2 hidden layers of widths 2-6. In
 the same run, on the same instances and with the same time limit, each solver gets one
-try: the searchers through :func:`ftprop_exact.solve`, the baseline through
-:func:`ftprop_exact.benchmarks.ste.ste_fit`. A run counts as solved only with a network
-that passes the rigorous verification on the data as given.
+try through :func:`ftprop_exact.solve`. The baseline is the full-batch saturated
+straight-through estimator (searcher ``"sste"``, :mod:`ftprop_exact.solvers.gradient`:
+sign forward pass, STE backward pass, hinge loss, Adam, restarts) on the same networks. A
+run counts as solved only with a network that passes the rigorous verification on the
+data as given.
 
 Run::
 
@@ -32,14 +34,13 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact.api import solve
-from ftprop_exact.benchmarks.ste import ste_fit
 from ftprop_exact.benchmarks.suites import Instance, teacher_instances
+from ftprop_exact.solvers.registry import searcher_names
 from ftprop_exact.status import Status
 
 __all__ = ["RunRow", "instance_specs", "main", "run_instance", "summarise"]
 
-SEARCHERS = ("ftprop", "local")
-BASELINE = "ste"
+SOLVERS = ("ftprop", "local", "sste")
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def instance_specs(count: int, seed: int = 0) -> list[tuple[int, int, tuple[int,
     Examples
     --------
     >>> instance_specs(2, seed=0)
-    [(8, 353, (5,)), (2, 120, (2, 3))]
+    [(9, 337, (3, 3)), (2, 83, (2,))]
     """
     rng = np.random.default_rng(seed)
     specs = []
@@ -75,18 +76,13 @@ def instance_specs(count: int, seed: int = 0) -> list[tuple[int, int, tuple[int,
 
 
 def run_instance(instance: Instance, solver: str, seed: int = 0) -> RunRow:
-    """Run one solver (a searcher name or ``"ste"``) on one instance."""
-    data, limit = instance.data, instance.time_limit
+    """Run one searcher on one instance; solved means a verified zero-error network."""
+    data = instance.data
     start = time.perf_counter()
-    if solver == BASELINE:
-        run = ste_fit(data, None, instance.hidden, limit, seed=seed)
-        solved, errors = run.solved, run.errors
-    else:
-        result = solve(data, hidden=instance.hidden, searcher=solver, time_limit=limit, random_state=seed)
-        solved = result.status is Status.FEASIBLE and result.network.verify(data.X, data.Y).ok
-        errors = result.errors
+    result = solve(data, hidden=instance.hidden, searcher=solver, time_limit=instance.time_limit, random_state=seed)
     seconds = time.perf_counter() - start
-    return RunRow(instance.id, instance.features, instance.examples, instance.hidden, solver, solved, seconds, errors)
+    solved = result.status is Status.FEASIBLE and result.network.verify(data.X, data.Y).ok
+    return RunRow(instance.id, instance.features, instance.examples, instance.hidden, solver, solved, seconds, result.errors)
 
 
 def summarise(rows: list[RunRow], time_limit: float) -> dict[str, dict[str, Any]]:
@@ -124,14 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=30, help="number of instances (default 30)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per run (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the instances and the solvers")
-    parser.add_argument(
-        "--solvers", default=",".join((*SEARCHERS, BASELINE)), help="comma-separated: ftprop, local, ste"
-    )
+    parser.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated searcher names")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-    parser.add_argument("--quiet", action="store_true", help="no per-run lines on stderr")
+    parser.add_argument("--quiet", action="store_true", help="no per-run log lines on stderr")
     args = parser.parse_args(argv)
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
-    unknown = [s for s in solvers if s not in (*SEARCHERS, BASELINE)]
+    unknown = [s for s in solvers if s not in searcher_names()]
     if unknown or args.instances < 1 or args.time_limit <= 0:
         parser.error(f"bad arguments (unknown solvers: {unknown}; need instances >= 1, time limit > 0)")
     instances = teacher_instances(instance_specs(args.instances, args.seed), args.seed, args.time_limit)
@@ -140,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         for solver in solvers:
             row = run_instance(instance, solver, args.seed)
             rows.append(row)
-            if not (args.quiet or args.json):
+            if not args.quiet:
                 status = "solved" if row.solved else f"unsolved ({row.errors} errors)"
                 print(f"c {row.instance} {row.solver}: {status} in {row.seconds:.2f} s", file=sys.stderr)
     summary = summarise(rows, args.time_limit)

@@ -25,7 +25,6 @@ from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import make_learner
-from ftprop_exact.status import Status
 
 __all__ = ["FTPropClassifier"]
 

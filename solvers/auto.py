@@ -27,6 +27,10 @@ class AutoLearner:
         Perceptron back end.
     lp : LPLearner or None, default=None
         The exact learner for undecided units (default ``LPLearner()``).
+    lp_only_cells : int, default=20000
+        Layers with at most this many (rows x units) cells go straight to the LP: there the
+        LP is fast and the perceptron's kernel start-up (numba cache load, about 0.5 s per
+        process) would dominate.
     **perceptron_options
         Passed to :class:`~ftprop_exact.solvers.perceptron.PerceptronLearner`.
 
@@ -35,14 +39,21 @@ class AutoLearner:
     >>> import numpy as np
     >>> A = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     >>> T = np.array([[-1, -1], [-1, 1], [-1, 1], [1, -1]])   # AND, XOR
-    >>> [v.separable for v in AutoLearner(backend="numpy").check_layer(A, T)]
+    >>> [v.separable for v in AutoLearner(backend="numpy", lp_only_cells=0).check_layer(A, T)]
     [True, False]
     """
 
     name = "auto"
 
-    def __init__(self, backend: str = "numba", lp: LPLearner | None = None, **perceptron_options: Any) -> None:
+    def __init__(
+        self,
+        backend: str = "numba",
+        lp: LPLearner | None = None,
+        lp_only_cells: int = 20000,
+        **perceptron_options: Any,
+    ) -> None:
         self.backend = backend
+        self.lp_only_cells = lp_only_cells
         self.perceptron = PerceptronLearner(backend=backend, **perceptron_options)
         self.lp = lp if lp is not None else LPLearner()
 
@@ -60,6 +71,8 @@ class AutoLearner:
         """
         T = np.asarray(T)
         T = T.reshape(-1, 1) if T.ndim == 1 else T
+        if T.size <= self.lp_only_cells:
+            return self.lp.check_layer(A, T)
         verdicts = list(self.perceptron.check_layer(A, T))
         undecided = [k for k, verdict in enumerate(verdicts) if verdict.separable is None]
         if undecided:

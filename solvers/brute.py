@@ -130,7 +130,9 @@ class BruteForceSearcher:
         self._check_size(problem)
         h = problem.hidden[0]
         u = problem.n_rows
-        columns = self._separable_columns(problem, learner)
+        columns = self._separable_columns(problem, learner, deadline)
+        if columns is None:
+            return SearchOutcome(Status.UNKNOWN, stats={"rows": u, "stage": "columns"})
         tables = threshold_truth_tables(h)
         weights_of_bits = 1 << np.arange(h)
         combos = 0
@@ -164,13 +166,19 @@ class BruteForceSearcher:
             )
 
     @staticmethod
-    def _separable_columns(problem: Problem, learner: SeparabilityLearner) -> list[np.ndarray]:
-        """Every first-layer column with row 0 = +1 that the LP proves separable."""
+    def _separable_columns(
+        problem: Problem, learner: SeparabilityLearner, deadline: Deadline | None = None
+    ) -> list[np.ndarray] | None:
+        """Every first-layer column with row 0 = +1 that the LP proves separable (None on time-out)."""
         u = problem.n_rows
         candidates = np.array(
             [[1] + [1 if (c >> i) & 1 else -1 for i in range(u - 1)] for c in range(2 ** (u - 1))], dtype=np.int8
         ).T
-        verdicts = learner.check_layer(problem.X, candidates)
+        verdicts = []
+        for start in range(0, candidates.shape[1], 256):
+            if deadline is not None and deadline.expired():
+                return None
+            verdicts.extend(learner.check_layer(problem.X, candidates[:, start : start + 256]))
         if any(v.separable is None for v in verdicts):
             raise RuntimeError("the LP left a first-layer column undecided; brute force cannot conclude")
         return [candidates[:, c] for c, v in enumerate(verdicts) if v.separable]

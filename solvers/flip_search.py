@@ -18,8 +18,11 @@ The pieces:
   discrete derivative ``dL_d / dh_{d-1}``), and :func:`flip_gradient`, its linearisation.
 - :func:`hyperplane_distances`: "disturbance" of each upstream flip (distance of the
   example to the upstream unit's hyperplane): flips with the smallest come first.
-- :class:`FlipSearcher`: the multi-start skeleton (random starts, kicks, statistics) of
-  both searchers; :class:`Tabu`, :func:`without_hidden_layers`, :class:`SearchStats`.
+- :class:`Move`, :func:`exact_moves`, :func:`replacement_moves`, :func:`loss_moves`,
+  :func:`apply_exact`: the moves both searchers try; :class:`Tabu`, :func:`kick`.
+- :class:`Descent` (one descent from a state) and :class:`FlipSearcher` (random starts with
+  a soft FTPROP warm start, kicks, restarts, statistics): the skeleton of both searchers;
+  :func:`without_hidden_layers`, :class:`SearchStats`.
 """
 
 from __future__ import annotations
@@ -44,27 +47,28 @@ from ftprop_exact.solvers.soft_start import soft_start
 from ftprop_exact.status import Status
 
 __all__ = [
+    "Descent",
     "ERRORS",
+    "FlipSearcher",
     "Move",
+    "SearchStats",
+    "Tabu",
+    "TargetState",
+    "UnitChecker",
     "apply_exact",
     "exact_moves",
-    "loss_moves",
-    "record_changes",
-    "replacement_moves",
-    "SearchStats",
-    "TargetState",
-    "Tabu",
-    "UnitChecker",
     "fit_failing",
     "fit_unit",
-    "kick",
     "flip_deltas",
     "flip_gradient",
     "hyperplane_distances",
+    "kick",
     "layer_loss",
+    "loss_moves",
     "offer",
     "realise",
-    "FlipSearcher",
+    "record_changes",
+    "replacement_moves",
     "without_hidden_layers",
 ]
 
@@ -618,8 +622,9 @@ class Tabu:
         self._until: dict[tuple[int, int, int], int] = {}
 
     def tick(self) -> None:
-        """Advance the move clock."""
+        """Advance the move clock (and forget the entries whose tenure is over)."""
         self.clock += 1
+        self._until = {key: until for key, until in self._until.items() if until > self.clock}
 
     def add(self, layer: int, rows: np.ndarray, unit: int, tenure: int | None = None) -> None:
         """Make entries tabu for ``tenure`` moves (default: the tabu tenure)."""
@@ -799,10 +804,70 @@ def without_hidden_layers(
     return SearchOutcome(outcome.status, outcome.proof, stats.as_dict())
 
 
+class Descent:
+    """What one descent works with: the searcher's options, the state, the checker, the
+    deadline, the incumbent, and a fresh tabu list.
+
+    Subclasses implement :meth:`run`; :meth:`prepare` establishes the state invariant.
+    """
+
+    def __init__(
+        self, searcher: FlipSearcher, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent
+    ) -> None:
+        self.s = searcher
+        self.state = state
+        self.checker = checker
+        self.deadline = deadline
+        self.incumbent = incumbent
+        self.stats = checker.stats
+        self.top = state.depth - 1
+        self.counts = state.problem.counts.astype(np.float64)
+        self.tabu = Tabu(searcher.tabu_tenure)
+
+    def importance(self, d: int) -> np.ndarray:
+        """Multiplicity of every row, for every unit of layer ``d``."""
+        return np.repeat(self.counts[:, None], self.state.weights[d].shape[0], axis=1)
+
+    def prepare(self) -> bool:
+        """Check that the hidden layers fit (the state's network fits its own activations)
+        and fit the failing output units from the hinge optimum. False if a hidden unit
+        fails (a tie ``z == 0`` that no separator resolves)."""
+        for d in range(self.top):
+            if self.checker.check_layer(self.state, d).size:
+                return False
+        failing = self.checker.check_layer(self.state, self.top)
+        fit_failing(self.state, self.top, failing, self.s.loss, self.importance(self.top), self.s.epochs, warm=False)
+        return True
+
+    def score(self, d: int, importance: np.ndarray) -> tuple[float, float]:
+        """(weighted errors, weighted loss) of layer ``d``: what a move must lower."""
+        return layer_loss(self.state, d, ERRORS, importance), layer_loss(self.state, d, self.s.loss, importance)
+
+    def refit(self, d: int, importance: np.ndarray) -> bool:
+        """Check layer ``d`` exactly (hidden units only on their rows of positive
+        importance, the others take the separator's signs), then fit the failing units to
+        the layer loss. True iff some unit fails."""
+        state = self.state
+        for j in state.failing(d).tolist():
+            constrained = importance[:, j] > 0
+            if d < self.top and not constrained.all():
+                self.checker.realise_partial(state, d, j, state.targets[d][:, j].copy(), constrained)
+            else:
+                self.checker.check_unit(state, d, j)
+        failing = state.failing(d)
+        if failing.size:
+            fit_failing(state, d, failing, self.s.loss, importance, self.s.epochs)
+        return bool(failing.size)
+
+    def run(self) -> None:
+        """Descend from the state until it fits, stalls, or the deadline passes."""
+        raise NotImplementedError
+
+
 class FlipSearcher:
     """Common skeleton of the flip searchers: random starts, kicks, statistics.
 
-    Subclasses implement :meth:`descend` (one descent from a state). :meth:`search` runs
+    Subclasses name their :class:`Descent` (one descent from a state). :meth:`search` runs
     starts from random networks; a start that stalls is kicked (see :func:`kick`) up to
     ``kicks`` times, then a fresh start follows, until the incumbent is an exact fit, the
     restarts are used up, or the deadline passes. Each start draws its own generator from
@@ -814,9 +879,9 @@ class FlipSearcher:
     ----------
     loss : str or LayerLoss, default="soft_hinge"
         Layer loss used to fit failing units and to rank loss moves.
-    patience : int, default=40
+    patience : int, default=20
         Accepted moves without a better score before a descent gives up.
-    kicks : int, default=8
+    kicks : int, default=1
         Kicks of a stalled start before a fresh random start.
     restarts : int or None, default=None
         Fresh starts after the first; None: until the deadline.
@@ -840,12 +905,13 @@ class FlipSearcher:
     """
 
     name = "flip"
+    descent: type[Descent] = Descent
 
     def __init__(
         self,
         loss: str | LayerLoss = "soft_hinge",
-        patience: int = 40,
-        kicks: int = 8,
+        patience: int = 20,
+        kicks: int = 1,
         restarts: int | None = None,
         flip_tries: int = 25,
         tabu_tenure: int = 10,
@@ -916,5 +982,5 @@ class FlipSearcher:
                     return
 
     def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
-        """One descent from ``state`` (changed in place); offers improvements as it goes."""
-        raise NotImplementedError
+        """One descent from ``state`` (changed in place) by the searcher's :class:`Descent`."""
+        self.descent(self, state, checker, deadline, incumbent).run()

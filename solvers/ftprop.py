@@ -30,21 +30,16 @@ from typing import Iterator
 
 import numpy as np
 
-from ftprop_exact.budget import Deadline
 from ftprop_exact.solvers.flip_search import (
     ERRORS,
+    Descent,
     FlipSearcher,
     Move,
-    SearchStats,
-    Tabu,
-    TargetState,
-    UnitChecker,
     apply_exact,
     exact_moves,
     fit_failing,
     flip_deltas,
     flip_gradient,
-    layer_loss,
     loss_moves,
     offer,
     realise,
@@ -52,7 +47,6 @@ from ftprop_exact.solvers.flip_search import (
     replacement_moves,
 )
 from ftprop_exact.solvers.losses import LayerLoss
-from ftprop_exact.solvers.search_base import Incumbent
 
 __all__ = ["FTPropSearcher"]
 
@@ -90,13 +84,13 @@ class FTPropSearcher(FlipSearcher):
     ----------
     loss : str or LayerLoss, default="soft_hinge"
         Per-layer loss (:func:`~ftprop_exact.solvers.losses.loss_names`).
-    budget : int, default=30
+    budget : int, default=10
         Moves tried per call of ``FTPROP(d)`` for a hidden layer ``d`` (the output layer
         runs until ``patience`` or the deadline).
-    patience : int, default=40
+    patience : int, default=20
         Accepted moves in one call of ``FTPROP(d)`` without a better score (errors, then
         loss) of layer ``d`` before it gives up.
-    kicks : int, default=8
+    kicks : int, default=1
         Perturbations of a stalled start (one first-layer unit moved to a random
         hyperplane through a misclassified example) before a fresh restart.
     restarts : int or None, default=None
@@ -136,9 +130,9 @@ class FTPropSearcher(FlipSearcher):
     def __init__(
         self,
         loss: str | LayerLoss = "soft_hinge",
-        budget: int = 30,
-        patience: int = 40,
-        kicks: int = 8,
+        budget: int = 10,
+        patience: int = 20,
+        kicks: int = 1,
         restarts: int | None = None,
         flip_tries: int = 25,
         tabu_tenure: int = 10,
@@ -154,69 +148,38 @@ class FTPropSearcher(FlipSearcher):
         self.budget = budget
         self.heuristic = heuristic
 
-    def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
-        """FTPROP(L) from ``state``."""
-        _Recursion(self, state, checker, deadline, incumbent, checker.stats).run()
 
 
-class _Recursion:
+class _Recursion(Descent):
     """One start of FTPROP: the recursive procedure over a :class:`TargetState`."""
 
-    def __init__(
-        self,
-        searcher: FTPropSearcher,
-        state: TargetState,
-        checker: UnitChecker,
-        deadline: Deadline,
-        incumbent: Incumbent,
-        stats: SearchStats,
-    ) -> None:
-        self.s = searcher
-        self.state = state
-        self.checker = checker
-        self.deadline = deadline
-        self.incumbent = incumbent
-        self.stats = stats
-        self.counts = state.problem.counts.astype(np.float64)
-        self.tabu = Tabu(searcher.tabu_tenure)
-
-    def run(self) -> bool:
-        """FTPROP(L) from the state's network; True iff every layer fits."""
-        top = self.state.depth - 1
-        for d in range(top):  # the state's network fits its own activations
-            if self.checker.check_layer(self.state, d).size:
-                return False
-        importance = self._importance(top)
-        failing = self.checker.check_layer(self.state, top)
-        fit_failing(self.state, top, failing, self.s.loss, importance, self.s.epochs, warm=False)
-        return self.layer(top, importance)
-
-    def _importance(self, d: int) -> np.ndarray:
-        width = self.state.weights[d].shape[0]
-        return np.repeat(self.counts[:, None], width, axis=1)
+    def run(self) -> None:
+        """FTPROP(L) from the state's network."""
+        if self.prepare():
+            self.layer(self.top, self.importance(self.top))
 
     # -- FTPROP(d) ----------------------------------------------------------------------
     def layer(self, d: int, importance: np.ndarray) -> bool:
         """Make layer ``d`` fit its targets on the rows of positive importance, changing
         only the layers below it."""
         self.stats.layer_calls[d] += 1
-        if not self._refit(d, importance):
+        if not self.refit(d, importance):
             return True
         if d == 0:
             return False
-        top = d == self.state.depth - 1
+        top = d == self.top
         budget = _Budget(None if top else self.s.budget)
-        best = self._score(d, importance)
+        best = self.score(d, importance)
         stall = 0
         while stall < self.s.patience and not self.deadline.expired():
             if not self._step(d, importance, best, budget):
                 return False
             self.tabu.tick()
-            if not self._refit(d, importance):
+            if not self.refit(d, importance):
                 return True
             if top:
                 offer(self.state, self.incumbent)
-            score = self._score(d, importance)
+            score = self.score(d, importance)
             best, stall = (score, 0) if score < best else (best, stall + 1)
             if budget.spent:
                 return False
@@ -233,28 +196,6 @@ class _Recursion:
                 return True
         return False
 
-    def _score(self, d: int, importance: np.ndarray) -> tuple[float, float]:
-        """(weighted errors, weighted loss) of layer ``d``: what a move must lower."""
-        state = self.state
-        return layer_loss(state, d, ERRORS, importance), layer_loss(state, d, self.s.loss, importance)
-
-    def _refit(self, d: int, importance: np.ndarray) -> bool:
-        """Check layer ``d`` exactly (hidden units only on their rows of positive
-        importance, the others take the separator's signs), then fit the failing units to
-        the layer loss. True iff some unit fails."""
-        state = self.state
-        hidden = d < state.depth - 1
-        for j in state.failing(d).tolist():
-            constrained = importance[:, j] > 0
-            if hidden and not constrained.all():
-                self.checker.realise_partial(state, d, j, state.targets[d][:, j].copy(), constrained)
-            else:
-                self.checker.check_unit(state, d, j)
-        failing = state.failing(d)
-        if failing.size:
-            fit_failing(state, d, failing, self.s.loss, importance, self.s.epochs)
-        return bool(failing.size)
-
     # -- moves --------------------------------------------------------------------------
     def _moves(self, d: int, importance: np.ndarray) -> Iterator[Move]:
         """Exact 0-1 moves on ``T_{d-1}`` (at the output also unit replacements), then the
@@ -262,7 +203,7 @@ class _Recursion:
         below, state, s = d - 1, self.state, self.s
         errors = flip_deltas(state, d, ERRORS, importance)
         yield from exact_moves(state, below, errors, self.counts, self.tabu, s.flip_tries)
-        if d == state.depth - 1:
+        if d == self.top:
             yield from replacement_moves(state, importance, self.counts)
         predict = flip_deltas if s.heuristic == "delta" else flip_gradient
         yield from loss_moves(below, predict(state, d, s.loss, importance), self.counts, self.tabu)
@@ -301,9 +242,12 @@ class _Recursion:
         if not feasible and not realise(state, self.checker, below):
             state.restore(before)
             return False
-        still_failing = self._refit(d, importance)
-        if still_failing and not self._score(d, importance) < best:
+        still_failing = self.refit(d, importance)
+        if still_failing and not self.score(d, importance) < best:
             state.restore(before)
             return False
         record_changes(before, state, self.tabu, self.stats)
         return True
+
+
+FTPropSearcher.descent = _Recursion  # defined after the searcher, which it reads options from

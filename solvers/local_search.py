@@ -33,26 +33,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftprop_exact.budget import Deadline
 from ftprop_exact.solvers.flip_search import (
     ERRORS,
+    Descent,
     FlipSearcher,
     Move,
-    Tabu,
-    TargetState,
-    UnitChecker,
     apply_exact,
     exact_moves,
     fit_failing,
     flip_deltas,
-    layer_loss,
     loss_moves,
     offer,
     realise,
     record_changes,
     replacement_moves,
 )
-from ftprop_exact.solvers.search_base import Incumbent
 
 __all__ = ["LocalSearcher"]
 
@@ -67,9 +62,9 @@ class LocalSearcher(FlipSearcher):
     ----------
     loss : str or LayerLoss, default="soft_hinge"
         Layer loss used to fit failing units and to rank loss moves.
-    patience : int, default=40
+    patience : int, default=20
         Accepted moves without a better output score (errors, then loss) before a kick.
-    kicks : int, default=8
+    kicks : int, default=1
         Kicks of a stalled start before a fresh random restart.
     restarts : int or None, default=None
         Fresh starts after the first; None: until the deadline.
@@ -79,6 +74,8 @@ class LocalSearcher(FlipSearcher):
         Steps during which a changed target may not change back.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
+    warm_start : int, default=1000
+        Iterations of soft FTPROP that move each random start before the search; 0: none.
 
     Attributes
     ----------
@@ -99,75 +96,34 @@ class LocalSearcher(FlipSearcher):
 
     name = "local"
 
-    def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
-        """Exact and loss moves on every hidden layer until the output fits or stalls."""
-        _Descent(self, state, checker, deadline, incumbent).run()
 
-
-class _Descent:
+class _Descent(Descent):
     """The descent of one start (or kick) over a :class:`TargetState`."""
-
-    def __init__(
-        self,
-        searcher: LocalSearcher,
-        state: TargetState,
-        checker: UnitChecker,
-        deadline: Deadline,
-        incumbent: Incumbent,
-    ) -> None:
-        self.s = searcher
-        self.state = state
-        self.checker = checker
-        self.deadline = deadline
-        self.incumbent = incumbent
-        self.stats = checker.stats
-        self.top = state.depth - 1
-        self.counts = state.problem.counts.astype(np.float64)
-        self.importance = np.repeat(self.counts[:, None], state.weights[self.top].shape[0], axis=1)
-        self.tabu = Tabu(searcher.tabu_tenure)
 
     def run(self) -> None:
         """Descend until the output fits, the search stalls, or the deadline."""
-        state, top = self.state, self.top
-        for d in range(top):  # the state's network fits its own activations
-            if self.checker.check_layer(state, d).size:
-                return
-        self.stats.layer_calls[top] += 1
-        if not self._refit(warm=False):
-            offer(state, self.incumbent)
+        self.stats.layer_calls[self.top] += 1
+        if not self.prepare():
             return
-        best, stall = self._score(), 0
-        while stall < self.s.patience and not self.deadline.expired():
-            if not (self._exact_step() or self._loss_step(best)):
+        importance = self.importance(self.top)
+        best, stall = self.score(self.top, importance), 0
+        while self.state.failing(self.top).size and stall < self.s.patience and not self.deadline.expired():
+            if not (self._exact_step(importance) or self._loss_step(importance, best)):
                 return
             self.tabu.tick()
-            if not self._refit():
-                offer(state, self.incumbent)
-                return
-            offer(state, self.incumbent)
-            score = self._score()
+            self.refit(self.top, importance)
+            offer(self.state, self.incumbent)
+            score = self.score(self.top, importance)
             best, stall = (score, 0) if score < best else (best, stall + 1)
-
-    def _score(self) -> tuple[float, float]:
-        """(weighted output errors, weighted output loss)."""
-        state, top = self.state, self.top
-        return layer_loss(state, top, ERRORS, self.importance), layer_loss(state, top, self.s.loss, self.importance)
-
-    def _refit(self, warm: bool = True) -> bool:
-        """Check the output exactly; fit its failing units to the loss. True iff some fail."""
-        failing = self.checker.check_layer(self.state, self.top)
-        if failing.size:
-            fit_failing(self.state, self.top, failing, self.s.loss, self.importance, self.s.epochs, warm)
-        return bool(failing.size)
 
     def _layers(self) -> range:
         """Hidden layers, the one next to the output first."""
         return range(self.top - 1, -1, -1)
 
-    def _exact_step(self) -> bool:
+    def _exact_step(self, importance: np.ndarray) -> bool:
         """Apply the first exact move that some hidden unit can realise."""
         for layer in self._layers():
-            deltas = flip_deltas(self.state, self.top, ERRORS, self.importance, source=layer)
+            deltas = flip_deltas(self.state, self.top, ERRORS, importance, source=layer)
             for move in exact_moves(self.state, layer, deltas, self.counts, self.tabu, self.s.flip_tries):
                 if self.deadline.expired():
                     return False
@@ -176,7 +132,7 @@ class _Descent:
                     self._propagate(layer)
                     record_changes(before, self.state, self.tabu, self.stats)
                     return True
-        for move in replacement_moves(self.state, self.importance, self.counts):
+        for move in replacement_moves(self.state, importance, self.counts):
             if self.deadline.expired():
                 return False
             before = self.state.copy()
@@ -185,18 +141,18 @@ class _Descent:
                 return True
         return False
 
-    def _loss_step(self, best: tuple[float, float]) -> bool:
+    def _loss_step(self, importance: np.ndarray, best: tuple[float, float]) -> bool:
         """Apply the first loss move whose projection improves the output."""
         for layer in self._layers():
-            deltas = flip_deltas(self.state, self.top, self.s.loss, self.importance, source=layer)
+            deltas = flip_deltas(self.state, self.top, self.s.loss, importance, source=layer)
             for move in loss_moves(layer, deltas, self.counts, self.tabu):
                 if self.deadline.expired():
                     return False
-                if self._project(move, best):
+                if self._project(move, importance, best):
                     return True
         return False
 
-    def _project(self, move: Move, best: tuple[float, float]) -> bool:
+    def _project(self, move: Move, importance: np.ndarray, best: tuple[float, float]) -> bool:
         """Fit the unit to the move's targets (weighted loss), take its activations, and
         keep the result if the output improved."""
         self.stats.moves_tried += 1
@@ -204,14 +160,14 @@ class _Descent:
         column, _, _ = move.column(state)
         before = state.copy()
         state.set_column(move.layer, move.unit, column)
-        weights = np.repeat(self.counts[:, None], state.weights[move.layer].shape[0], axis=1)
+        weights = self.importance(move.layer)
         weights[:, move.unit] = move.weight
         fit_failing(state, move.layer, np.array([move.unit]), self.s.loss, weights, self.s.epochs)
         if not realise(state, self.checker, move.layer):
             state.restore(before)
             return False
         self._propagate(move.layer)
-        if self._refit() and not self._score() < best:
+        if self.refit(self.top, importance) and not self.score(self.top, importance) < best:
             state.restore(before)
             return False
         record_changes(before, state, self.tabu, self.stats)
@@ -222,3 +178,6 @@ class _Descent:
         separators of them), so the state's network computes its targets again."""
         for e in range(layer + 1, self.top):
             realise(self.state, self.checker, e)
+
+
+LocalSearcher.descent = _Descent  # defined after the searcher, which it reads options from

@@ -139,6 +139,8 @@ class MILPSearcher:
             weights_vars.append((W, bias))
             if nxt is not None:
                 act = nxt
+        if deadline.expired():  # building a large model can take the whole budget
+            return SearchOutcome(Status.UNKNOWN, stats={"variables": len(b.lower), "constraints": len(b.rows)})
         res = b.solve(deadline.remaining())
         stats: dict[str, Any] = {"milp_status": int(res.status), "variables": len(b.lower), "constraints": len(b.rows)}
         if res.x is None:

@@ -16,7 +16,7 @@ from ftprop_exact.solvers.losses import loss_names, make_loss
 from ftprop_exact.solvers.registry import make_learner, make_searcher
 from ftprop_exact.solvers.soft_start import soft_start
 from oracles import separates_exactly
-from searcher_contract import SearcherContract, planted
+from searcher_contract import SearcherContract, planted, warm_learner  # noqa: F401 (fixture)
 
 
 class TestFTPropContract(SearcherContract):

@@ -195,14 +195,14 @@ def _assert_same_as_lp(A: np.ndarray, T: np.ndarray, verdicts) -> None:
 @given(instance=st.one_of(layers(), layers(values=st.sampled_from([-1.0, 1.0]), max_n=4)))
 def test_auto_gives_the_lp_verdicts_on_random_layers(instance):
     A, T = instance
-    _assert_same_as_lp(A, T, AutoLearner().check_layer(A, T))
+    _assert_same_as_lp(A, T, AutoLearner(lp_only_cells=0).check_layer(A, T))
 
 
 def test_auto_gives_the_lp_verdicts_on_mixed_layers():
     A, T = _planted(m=500, n=5, K=6, seed=4)
     _, noisy = _planted(m=500, n=5, K=6, seed=4, flip=3)
     T = np.hstack([T, noisy[: T.shape[0]]])
-    verdicts = AutoLearner().check_layer(A, T)
+    verdicts = AutoLearner(lp_only_cells=0).check_layer(A, T)
     _assert_same_as_lp(A, T, verdicts)
     assert any(v.separable for v in verdicts) and any(v.separable is False for v in verdicts)
 
@@ -277,3 +277,10 @@ def test_bench_kernels_rejects_unknown_back_ends(capsys):
         bench_kernels.main(["--backends", "numba,fortran"])
     assert exc.value.code == 2
     assert "choose from: numba" in capsys.readouterr().err
+
+
+def test_auto_sends_small_layers_straight_to_the_lp():
+    A, T = _planted(m=50, n=3, K=2, seed=1)
+    verdicts = AutoLearner().check_layer(A, T)
+    _assert_same_as_lp(A, T, verdicts)
+    assert AutoLearner().lp_only_cells >= A.shape[0] * T.shape[1]
