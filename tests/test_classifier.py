@@ -21,7 +21,16 @@ from searcher_contract import planted, planted_multiclass, warm_learner  # noqa:
 # - check_pipeline_consistency: skipped because the estimator is tagged non-deterministic
 #   (a fit depends on how far the search gets within time_limit, i.e. on the machine);
 # - check_array_api_input: skipped unless SCIPY_ARRAY_API=1 (the solver is numpy-only).
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+# The search is anytime under a wall-clock budget: when a check's data set is not solved
+# exactly within the (deliberately short) time limit, the network returned depends on how far
+# the search got, which depends on the machine's load. Refitting (idempotency) or refitting on
+# a reshaped y can then give a different best-so-far network on a busy machine. They pass on an
+# idle one (non-strict xfail); solved problems are deterministic for a fixed random_state
+# (test_same_random_state_gives_the_same_result in tests/searcher_contract.py).
+EXPECTED_FAILED_CHECKS: dict[str, str] = {
+    "check_fit_idempotent": "anytime search under a wall-clock budget: the best-so-far network depends on load",
+    "check_supervised_y_2d": "compares two time-limited fits; the best-so-far network depends on load",
+}
 
 
 @parametrize_with_checks(
