@@ -26,6 +26,7 @@ of every accepted move is offered to the incumbent, so the answer is anytime.
 
 from __future__ import annotations
 
+import itertools
 from typing import Iterator
 
 import numpy as np
@@ -186,27 +187,35 @@ class _Recursion(Descent):
         return False
 
     def _step(self, d: int, importance: np.ndarray, best: tuple[float, float], budget: _Budget) -> bool:
-        """Try moves on ``T_{d-1}`` until one is accepted; False if none is."""
-        for move in self._moves(d, importance):
+        """Try moves on ``T_{d-1}`` until one is accepted; False if none is.
+
+        First every exact move directly (one LP each; at the output also the unit
+        replacements), then Algorithm 1's recursion (:meth:`_descend`) on the whole-unit
+        exact moves (when the layer below is a hidden layer with hidden inputs) and on the
+        paper's loss moves.
+        """
+        exact = list(exact_moves(self.state, d - 1, flip_deltas(self.state, d, ERRORS, importance),
+                                 self.counts, self.tabu, self.s.flip_tries))
+        replacements = replacement_moves(self.state, importance, self.counts) if d == self.top else ()
+        for move in itertools.chain(exact, replacements):
             if budget.spend() or self.deadline.expired():
                 return False
-            if move.exact and self._realise(move):
+            if self._realise(move):
                 return True
-            if not move.single and move.output is None and self._descend(d, move, importance, best):
+        # below the first layer the inputs are fixed: a recursion could only project
+        whole_units = (move for move in exact if not move.single and d > 1)
+        for move in itertools.chain(whole_units, self._loss_moves(d, importance)):
+            if budget.spend() or self.deadline.expired():
+                return False
+            if self._descend(d, move, importance, best):
                 return True
         return False
 
     # -- moves --------------------------------------------------------------------------
-    def _moves(self, d: int, importance: np.ndarray) -> Iterator[Move]:
-        """Exact 0-1 moves on ``T_{d-1}`` (at the output also unit replacements), then the
-        paper's loss moves."""
-        below, state, s = d - 1, self.state, self.s
-        errors = flip_deltas(state, d, ERRORS, importance)
-        yield from exact_moves(state, below, errors, self.counts, self.tabu, s.flip_tries)
-        if d == self.top:
-            yield from replacement_moves(state, importance, self.counts)
-        predict = flip_deltas if s.heuristic == "delta" else flip_gradient
-        yield from loss_moves(below, predict(state, d, s.loss, importance), self.counts, self.tabu)
+    def _loss_moves(self, d: int, importance: np.ndarray) -> Iterator[Move]:
+        """The paper's loss moves on ``T_{d-1}`` (exact deltas or their linearisation)."""
+        predict = flip_deltas if self.s.heuristic == "delta" else flip_gradient
+        return loss_moves(d - 1, predict(self.state, d, self.s.loss, importance), self.counts, self.tabu)
 
     def _realise(self, move: Move) -> bool:
         """Exact move: an LP decides whether the unit can take the partial column."""
