@@ -859,6 +859,24 @@ class Descent:
             fit_failing(state, d, failing, self.s.loss, importance, self.s.epochs)
         return bool(failing.size)
 
+    def exact_move(self, move: Move, stop: int | None = None) -> bool:
+        """Apply an exact move if the LP realises it; the hidden layers above the move (up
+        to layer ``stop``, default the output) then take their activations again."""
+        before = self.state.copy()
+        if not apply_exact(self.state, self.checker, move, self.tabu):
+            return False
+        for e in range(move.layer + 1, self.top if stop is None else stop):
+            realise(self.state, self.checker, e)
+        record_changes(before, self.state, self.tabu, self.stats)
+        return True
+
+    def deep_exact_moves(self, d: int, importance: np.ndarray, layers: range) -> Iterator[Move]:
+        """Exact moves on the hidden ``layers``, judged by layer ``d``'s errors through the
+        network's own forward pass (see :func:`flip_deltas` with ``source``)."""
+        for layer in layers:
+            deltas = flip_deltas(self.state, d, ERRORS, importance, source=layer)
+            yield from exact_moves(self.state, layer, deltas, self.counts, self.tabu, self.s.flip_tries)
+
     def run(self) -> None:
         """Descend from the state until it fits, stalls, or the deadline passes."""
         raise NotImplementedError

@@ -36,7 +36,6 @@ from ftprop_exact.solvers.flip_search import (
     Descent,
     FlipSearcher,
     Move,
-    apply_exact,
     exact_moves,
     fit_failing,
     flip_deltas,
@@ -187,23 +186,25 @@ class _Recursion(Descent):
         return False
 
     def _step(self, d: int, importance: np.ndarray, best: tuple[float, float], budget: _Budget) -> bool:
-        """Try moves on ``T_{d-1}`` until one is accepted; False if none is.
+        """Try moves until one is accepted; False if none is.
 
-        First every exact move directly (one LP each; at the output also the unit
-        replacements), then Algorithm 1's recursion (:meth:`_descend`) on the whole-unit
-        exact moves (when the layer below is a hidden layer with hidden inputs) and on the
-        paper's loss moves.
+        First the exact moves, each one LP: on ``T_{d-1}``, then (at the output) the unit
+        replacements, then on the deeper hidden layers, judged by layer ``d`` through the
+        layers in between (their targets become their activations: FTPROP(d-1) holds by
+        construction). Then Algorithm 1's recursion (:meth:`_descend`) on the whole-unit
+        exact moves (when layer ``d - 1`` has hidden inputs) and on the paper's loss moves.
         """
-        exact = list(exact_moves(self.state, d - 1, flip_deltas(self.state, d, ERRORS, importance),
+        below = d - 1
+        exact = list(exact_moves(self.state, below, flip_deltas(self.state, d, ERRORS, importance),
                                  self.counts, self.tabu, self.s.flip_tries))
         replacements = replacement_moves(self.state, importance, self.counts) if d == self.top else ()
-        for move in itertools.chain(exact, replacements):
+        deep = self.deep_exact_moves(d, importance, range(below - 1, -1, -1))
+        for move in itertools.chain(exact, replacements, deep):
             if budget.spend() or self.deadline.expired():
                 return False
-            if self._realise(move):
+            if self.exact_move(move, stop=d):
                 return True
-        # below the first layer the inputs are fixed: a recursion could only project
-        whole_units = (move for move in exact if not move.single and d > 1)
+        whole_units = (move for move in exact if not move.single and below > 0)
         for move in itertools.chain(whole_units, self._loss_moves(d, importance)):
             if budget.spend() or self.deadline.expired():
                 return False
@@ -216,14 +217,6 @@ class _Recursion(Descent):
         """The paper's loss moves on ``T_{d-1}`` (exact deltas or their linearisation)."""
         predict = flip_deltas if self.s.heuristic == "delta" else flip_gradient
         return loss_moves(d - 1, predict(self.state, d, self.s.loss, importance), self.counts, self.tabu)
-
-    def _realise(self, move: Move) -> bool:
-        """Exact move: an LP decides whether the unit can take the partial column."""
-        before = self.state.copy()
-        if not apply_exact(self.state, self.checker, move, self.tabu):
-            return False
-        record_changes(before, self.state, self.tabu, self.stats)
-        return True
 
     def _descend(self, d: int, move: Move, importance: np.ndarray, best: tuple[float, float]) -> bool:
         """Algorithm 1's step: put the move's targets on ``T_{d-1}`` and call FTPROP(d-1).

@@ -31,15 +31,14 @@ exact searcher (CP-SAT) as cuts and hints.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ftprop_exact.solvers.flip_search import (
-    ERRORS,
     Descent,
     FlipSearcher,
     Move,
-    apply_exact,
-    exact_moves,
     fit_failing,
     flip_deltas,
     loss_moves,
@@ -121,23 +120,16 @@ class _Descent(Descent):
         return range(self.top - 1, -1, -1)
 
     def _exact_step(self, importance: np.ndarray) -> bool:
-        """Apply the first exact move that some hidden unit can realise."""
-        for layer in self._layers():
-            deltas = flip_deltas(self.state, self.top, ERRORS, importance, source=layer)
-            for move in exact_moves(self.state, layer, deltas, self.counts, self.tabu, self.s.flip_tries):
-                if self.deadline.expired():
-                    return False
-                before = self.state.copy()
-                if apply_exact(self.state, self.checker, move, self.tabu):
-                    self._propagate(layer)
-                    record_changes(before, self.state, self.tabu, self.stats)
-                    return True
-        for move in replacement_moves(self.state, importance, self.counts):
+        """Apply the first exact move that some hidden unit can realise (the layer next to
+        the output first), else the first unit replacement."""
+        moves = itertools.chain(
+            self.deep_exact_moves(self.top, importance, self._layers()),
+            replacement_moves(self.state, importance, self.counts),
+        )
+        for move in moves:
             if self.deadline.expired():
                 return False
-            before = self.state.copy()
-            if apply_exact(self.state, self.checker, move, self.tabu):
-                record_changes(before, self.state, self.tabu, self.stats)
+            if self.exact_move(move):
                 return True
         return False
 
@@ -166,18 +158,13 @@ class _Descent(Descent):
         if not realise(state, self.checker, move.layer):
             state.restore(before)
             return False
-        self._propagate(move.layer)
+        for e in range(move.layer + 1, self.top):  # the layers above take their activations
+            realise(state, self.checker, e)
         if self.refit(self.top, importance) and not self.score(self.top, importance) < best:
             state.restore(before)
             return False
         record_changes(before, state, self.tabu, self.stats)
         return True
-
-    def _propagate(self, layer: int) -> None:
-        """Hidden layers above ``layer`` take their activations (their weights stay
-        separators of them), so the state's network computes its targets again."""
-        for e in range(layer + 1, self.top):
-            realise(self.state, self.checker, e)
 
 
 LocalSearcher.descent = _Descent  # defined after the searcher, which it reads options from
