@@ -4,24 +4,26 @@
 the layers below::
 
     FTPROP(d):
-      check every unit of layer d exactly (LP)           -> all separable: return True
-      fit the failing units to the layer loss L_d         (weighted by multiplicity x importance)
-      if d == 1: return False                             (inputs are fixed)
-      repeat until the layer's budget is spent:
-        deltas  = change of L_d when one target of T_{d-1} flips   (the discrete dL_d/dh_{d-1})
-        move    = flips of T_{d-1} the loss wants (delta < 0, i.e. t = -sign(dL/dh)),
-                  either all of one unit's wanted flips (importance |delta|), or single
-                  flips in order of minimal disturbance (smallest |z| / ||w|| first)
-        if FTPROP(d-1) on the new T_{d-1} (importance |delta|):  keep them (Algorithm 1)
-        else: replace the failing units of layer d-1 by their own activations under the
-              importance-weighted loss fit (a feasible projection) and keep the move only
-              if L_d decreased
+      check every unit of layer d exactly (LP)          -> all separable: return True
+      fit the failing units to the layer loss L_d        (weighted by multiplicity x importance)
+      if d == 1: return False                            (inputs are fixed)
+      repeat within the layer's budget:
+        deltas = change of layer d's errors / loss when one target below flips
+                 (the discrete dL_d/dh_{d-1}: negative = t = -sign(dL/dh) is wanted)
+        exact moves (one LP each): change a unit's rows where that removes errors and keep
+          those where it would add some (the rest are free); whole units first, then single
+          rows in order of minimal disturbance (smallest |z| / ||w||); at the output also
+          unit replacements; then on deeper layers through the layers in between
+        else the recursion: put a move's targets on T_{d-1} and call FTPROP(d-1) with
+          |delta|-style importance; if it fails, layer d-1 takes its activations under its
+          importance-weighted loss fit (a projection), kept only if layer d improved
         re-check layer d: all separable -> return True
       return False
 
-The top call is ``FTPROP(L)``; when it gives up (no move accepted, or no improvement of
-``L_L`` for ``patience`` moves) the search restarts from a new random network. The network
-of every accepted move is offered to the incumbent, so the answer is anytime.
+The top call is ``FTPROP(L)``; when it gives up (no move accepted, or no better score of
+the output for ``patience`` moves) the start is kicked, then a new random start (moved by
+the soft FTPROP warm start) follows. The network of every accepted move is offered to the
+incumbent, so the answer is anytime. docs/algorithms.md has the details and an example.
 """
 
 from __future__ import annotations
@@ -147,7 +149,6 @@ class FTPropSearcher(FlipSearcher):
             raise ValueError(f"budget must be a positive integer; got {budget!r}")
         self.budget = budget
         self.heuristic = heuristic
-
 
 
 class _Recursion(Descent):
