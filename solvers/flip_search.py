@@ -582,7 +582,7 @@ def kick(state: TargetState, checker: UnitChecker, rng: np.random.Generator) -> 
     """Perturb a stalled state: move one first-layer unit to a random hyperplane.
 
     The unit is the least used one downstream (smallest outgoing weights on the loss
-    scale) or, every other time, a random one; the new hyperplane has a Gaussian normal
+    scale) or, half of the time, a random one; the new hyperplane has a Gaussian normal
     and passes through a random misclassified row (a row the output gets wrong), where a
     new cut is most likely needed. Hidden layers above are re-realised so that the state
     invariant holds again. Returns the unit moved.
