@@ -43,7 +43,7 @@ __all__ = ["GradientSearcher", "ftprop_mb_gradients", "make_ftprop_mb", "make_ss
 
 
 @dataclass
-class _Adam:
+class Adam:
     """Adam state for a list of parameter arrays (updated in place)."""
 
     params: list[np.ndarray]
@@ -71,7 +71,7 @@ class _Adam:
             p -= self.rate * (m / c1) / (np.sqrt(v / c2) + self.eps)
 
 
-def _forward(A: np.ndarray, params: list[np.ndarray], activation: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def forward_pass(A: np.ndarray, params: list[np.ndarray], activation: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Inputs ``[H_0 .. H_{L-1}]`` and pre-activations ``[Z_1 .. Z_L]`` of every layer."""
     inputs, pre = [A], []
     for d in range(0, len(params), 2):
@@ -188,10 +188,10 @@ class GradientSearcher:
         stats: dict[str, Any] = {"steps": 0, "restarts": 0, "loss": self.loss.name, "best_errors": None}
         while not deadline.expired():
             params = self._init(problem, rng)
-            adam = _Adam(params, self.learning_rate)
+            adam = Adam(params, self.learning_rate)
             best, since = np.inf, 0
             while since < self.patience and not deadline.expired():
-                inputs, pre = _forward(A, params, problem.activation)
+                inputs, pre = forward_pass(A, params, problem.activation)
                 errors = int(counts[((pre[-1] > 0) != (problem.Y > 0)).any(axis=1)].sum())
                 if errors < best or (errors == 0 and stats["steps"] % 25 == 0):
                     best, since = min(best, errors), 0

@@ -174,9 +174,11 @@ class LPLearner:
         if verdict is None:
             # LP solvers can be wrong near degeneracy (even claim infeasibility of a
             # separable problem): re-solve on all rows with the dual simplex, max margin.
+            # Certificates were already sought on all rows, so only a separator is new here.
             careful = LPLearner(max_margin=True, full_lp_rows=prepared.groups.n_groups, method="highs-ds")
-            rows, w_scaled, b = careful._row_generation(prepared.scaled, t_unique)
-            verdict = self._verified(prepared, t, t_unique, rows, w_scaled, b)
+            _, w_scaled, b = careful._row_generation(prepared.scaled, t_unique)
+            if w_scaled is not None:
+                verdict = verified_separator(prepared.A, t, w_scaled / prepared.scale, b)
         return verdict if verdict is not None else UnitVerdict(separable=None)
 
     @staticmethod

@@ -16,7 +16,7 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import _Adam, _forward, ftprop_mb_gradients
+from ftprop_exact.solvers.gradient import Adam, forward_pass, ftprop_mb_gradients
 from ftprop_exact.solvers.losses import LayerLoss, make_loss
 
 __all__ = ["soft_start"]
@@ -66,10 +66,10 @@ def soft_start(
     counts = problem.counts / problem.counts.sum()
     params = [np.array(p, dtype=np.float64) for pair in zip(weights, biases) for p in pair]
     params[0], params[1] = params[0] * scale, params[1] + params[0] @ mean  # same layer on A
-    adam = _Adam(params, learning_rate)
+    adam = Adam(params, learning_rate)
     best_errors, best, best_epoch = np.inf, [p.copy() for p in params], 0
     for epoch in range(epochs + 1):
-        inputs, pre = _forward(A, params, problem.activation)
+        inputs, pre = forward_pass(A, params, problem.activation)
         errors = float(counts[((pre[-1] > 0) != (problem.Y > 0)).any(axis=1)].sum())
         if errors < best_errors:
             best_errors, best, best_epoch = errors, [p.copy() for p in params], epoch

@@ -23,7 +23,7 @@ from ftprop_exact.benchmarks.runner import run_benchmark, run_job
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.proofs import DuplicateConflictProof
 from ftprop_exact.solvers import registry
-from ftprop_exact.solvers.gradient import GradientSearcher, _forward, ftprop_mb_gradients
+from ftprop_exact.solvers.gradient import GradientSearcher, forward_pass, ftprop_mb_gradients
 from ftprop_exact.solvers.losses import make_loss
 from ftprop_exact.solvers.search_base import SearchOutcome
 from ftprop_exact.status import Status
@@ -180,7 +180,7 @@ def test_ftprop_mb_with_saturated_hinge_is_sste(widths):
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
         params += [rng.standard_normal((fan_out, fan_in)), 0.3 * rng.standard_normal(fan_out)]
     w = np.full(40, 1 / 40)
-    inputs, pre = _forward(A, params, "sign")
+    inputs, pre = forward_pass(A, params, "sign")
     ours = ftprop_mb_gradients(inputs, pre, params, Y, w, make_loss("saturated_hinge"), make_loss("hinge"))
     for g, ref in zip(ours, _ste_reference(A, params, Y, w)):
         np.testing.assert_allclose(g, ref, atol=1e-12)
