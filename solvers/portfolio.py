@@ -1,13 +1,18 @@
-"""The default searcher ("auto"): quick local search, then exact CP-SAT seeded by it.
+"""The default searcher ("auto"): local search and exact CP-SAT in alternating rounds.
 
-Local search finds easy FEASIBLE answers fast; whatever it learned — first-layer cuts from
-non-separable columns, and its best hidden targets — is handed to CP-SAT, which either
-finishes the search or proves infeasibility.
+Local search finds FEASIBLE answers fast; CP-SAT finishes the search or proves
+infeasibility. Neither knows in advance which one an instance needs, so they take turns
+with doubling budgets (a geometric schedule, as in restart strategies): whichever answers
+first ends the run, and neither ever gets less than about a third of the time spent so
+far. Whatever local search learned — first-layer cuts from non-separable columns, and its
+best hidden targets (the hint of the next master) — carries over to every CP-SAT round;
+each CP-SAT round rebuilds its master from the shared cut pool.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,9 +26,22 @@ from ftprop_exact.solvers.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
+__all__ = ["PortfolioSearcher"]
+
+
+def _accumulate(total: dict[str, Any], prefix: str, stats: Mapping[str, Any]) -> None:
+    """Add one round's statistics into ``total`` (numbers summed, anything else replaced)."""
+    for key, value in stats.items():
+        name = f"{prefix}{key}"
+        summable = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if summable and isinstance(total.get(name), (int, float)) and key != "lower_bound":
+            total[name] += value
+        else:
+            total[name] = value
+
 
 class PortfolioSearcher:
-    """Local search for a share of the budget, then CP-SAT with its cuts and hints.
+    """Local search and CP-SAT in turns, with doubling budgets, sharing cuts and hints.
 
     Parameters
     ----------
@@ -31,13 +49,21 @@ class PortfolioSearcher:
         CP-SAT workers.
     max_weight : int, optional
         Passed to CP-SAT (see :class:`~ftprop_exact.solvers.cpsat.CPSATSearcher`).
-    local_share : float, default=0.2
-        Share of the time limit given to local search first.
+    first_round : float, default=2.0
+        Seconds of the first round of each phase (tiny problems get less: 0.2 s + 0.01 s
+        per row and hidden unit); every later round doubles it.
     objective : {"feasibility", "min_errors"}, default="feasibility"
         Passed to CP-SAT; local search supplies the first incumbents either way.
-    local_max_seconds : float, default=5.0
-        Cap on the local-search phase (CP-SAT gets the rest); tiny problems get less
-        (0.2 s + 0.01 s per row and hidden unit).
+
+    Notes
+    -----
+    On Boolean data (every column takes two values, e.g. parity) CP-SAT models every layer
+    exactly and goes first; elsewhere local search goes first. A CP-SAT round that ends
+    before its budget without an answer (numerically undecidable first-layer columns)
+    ends the CP-SAT rounds; local search keeps the rest of the time. ``stats["rounds"]``
+    counts the rounds; the statistics of each phase are prefixed ``local_`` and
+    ``cpsat_`` (numbers summed over rounds); ``stats["phase"]`` names the phase that
+    answered.
     """
 
     name = "auto"
@@ -46,15 +72,15 @@ class PortfolioSearcher:
         self,
         threads: int | None = None,
         max_weight: int | None = None,
-        local_share: float = 0.2,
-        local_max_seconds: float = 5.0,
+        first_round: float = 2.0,
         objective: str = "feasibility",
     ) -> None:
+        if not first_round > 0:
+            raise ValueError(f"first_round must be positive; got {first_round!r}")
         self.objective = objective
         self.threads = threads
         self.max_weight = max_weight
-        self.local_share = local_share
-        self.local_max_seconds = local_max_seconds
+        self.first_round = float(first_round)
 
     def search(
         self,
@@ -64,36 +90,37 @@ class PortfolioSearcher:
         incumbent: Incumbent,
         rng: np.random.Generator,
     ) -> SearchOutcome:
-        """Run both phases; the stats of each are prefixed ``local_`` and ``cpsat_``."""
+        """Alternate the phases until one answers or the deadline passes."""
         local = LocalSearcher()
-        stats: dict[str, Any] = {}
-        if self._local_worthwhile(problem):
-            remaining = deadline.remaining()
-            share = remaining * self.local_share if math.isfinite(remaining) else math.inf
-            budget = min(self.local_max_seconds, share, self._size_cap(problem))
-            outcome = local.search(problem, learner, Deadline(budget, parent=deadline), incumbent, rng)
-            stats.update({f"local_{k}": v for k, v in outcome.stats.items()})
-            if outcome.status is not Status.UNKNOWN or deadline.expired():
-                return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": "local"})
         exact = CPSATSearcher(
-            threads=self.threads,
-            max_weight=self.max_weight,
-            cut_pool=local.cut_pool,
-            hint=incumbent.hidden_targets,
-            objective=self.objective,
+            threads=self.threads, max_weight=self.max_weight, cut_pool=local.cut_pool, objective=self.objective
         )
-        outcome = exact.search(problem, learner, deadline, incumbent, rng)
-        stats.update({f"cpsat_{k}": v for k, v in outcome.stats.items()})
-        if "lower_bound" in outcome.stats:  # the portfolio's bound is CP-SAT's
-            stats["lower_bound"] = outcome.stats["lower_bound"]
-        return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": "cpsat"})
+        searchers = {"local": local, "cpsat": exact}
+        phases = ["cpsat", "local"] if boolean_encoding(problem.X) is not None else ["local", "cpsat"]
+        stats: dict[str, Any] = {"rounds": 0}
+        budget = min(self.first_round, self._size_cap(problem))
+        lower_bound = 0
+        while True:
+            stats["rounds"] += 1
+            for phase in phases:
+                round_deadline = Deadline(budget, parent=deadline)
+                outcome = searchers[phase].search(problem, learner, round_deadline, incumbent, rng)
+                _accumulate(stats, f"{phase}_", outcome.stats)
+                lower_bound = max(lower_bound, int(outcome.stats.get("lower_bound", 0)))
+                if lower_bound:  # the portfolio's bound is the best CP-SAT proved in any round
+                    stats["lower_bound"] = lower_bound
+                final = outcome.status is not Status.UNKNOWN or outcome.proof is not None
+                if final or deadline.expired():
+                    return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": phase})
+                if phase == "cpsat" and not round_deadline.expired():
+                    # CP-SAT gave up early (numerically undecidable columns): it cannot
+                    # answer in a later round either; local search keeps what time is left
+                    if not math.isfinite(deadline.remaining()):
+                        return SearchOutcome(Status.UNKNOWN, None, {**stats, "phase": phase})
+                    phases = ["local"]
+            budget *= 2.0
 
     @staticmethod
     def _size_cap(problem: Problem) -> float:
-        """Tiny problems get a tiny local phase: CP-SAT settles them at once."""
+        """Tiny problems get a tiny first round: CP-SAT settles them at once."""
         return 0.2 + 0.01 * problem.n_rows * sum(problem.hidden)
-
-    @staticmethod
-    def _local_worthwhile(problem: Problem) -> bool:
-        """Skip local search on Boolean data, where CP-SAT models every layer exactly and fast."""
-        return boolean_encoding(problem.X) is None

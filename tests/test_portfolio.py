@@ -1,0 +1,98 @@
+"""The "auto" portfolio's schedule: alternating phases, doubling budgets, early give-up."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ftprop_exact import Status, solve
+from ftprop_exact.budget import Deadline
+from ftprop_exact.data import make_dataset
+from ftprop_exact.problem import Problem
+from ftprop_exact.solvers import portfolio
+from ftprop_exact.solvers.cuts import CutPool
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+
+
+class _Recorder:
+    """Fake phase: records its budgets; answers with ``answer`` on call number ``answer_at``."""
+
+    calls: list[tuple[str, float]] = []
+
+    def __init__(self, name: str, answer_at: int | None, answer: Status, give_up: bool = False) -> None:
+        self.name, self.answer_at, self.answer, self.give_up = name, answer_at, answer, give_up
+        self.count = 0
+
+    def search(self, problem, learner, deadline, incumbent, rng):
+        self.count += 1
+        _Recorder.calls.append((self.name, deadline.remaining()))
+        if self.answer_at == self.count:
+            return SearchOutcome(self.answer, stats={"moves": 1})
+        if not self.give_up:
+            deadline.interrupt()  # as if the round's budget were used up
+        return SearchOutcome(Status.UNKNOWN, stats={"moves": 1})
+
+
+def _install(monkeypatch, local: _Recorder, cpsat: _Recorder) -> None:
+    _Recorder.calls = []
+    monkeypatch.setattr(portfolio, "LocalSearcher", lambda: _with_pool(local))
+    monkeypatch.setattr(portfolio, "CPSATSearcher", lambda **options: cpsat)
+
+
+def _with_pool(fake: _Recorder) -> _Recorder:
+    fake.cut_pool = CutPool()
+    return fake
+
+
+def _run(X: np.ndarray, y: np.ndarray, time_limit: float | None) -> SearchOutcome:
+    problem = Problem.build(make_dataset(X, y), (2,))
+    return portfolio.PortfolioSearcher(first_round=1.0).search(
+        problem, None, Deadline(time_limit), Incumbent(problem), np.random.default_rng(0)
+    )
+
+
+_REAL = (np.array([[0.1, 0.05], [0.05, 0.9], [0.95, 0.1], [0.9, 0.95]]), np.array([0, 1, 1, 0]))  # XOR, jittered
+_BOOLEAN = (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0]))
+
+
+def test_real_data_starts_with_local_search_and_doubles_the_budgets(monkeypatch):
+    _install(monkeypatch, _Recorder("local", 3, Status.FEASIBLE), _Recorder("cpsat", None, Status.UNKNOWN))
+    outcome = _run(*_REAL, time_limit=100.0)
+    assert outcome.status is Status.FEASIBLE and outcome.stats["phase"] == "local"
+    assert [name for name, _ in _Recorder.calls] == ["local", "cpsat"] * 2 + ["local"]
+    budgets = [b for _, b in _Recorder.calls]
+    first = min(1.0, 0.2 + 0.01 * 4 * 2)
+    assert budgets == pytest.approx([first, first, 2 * first, 2 * first, 4 * first], abs=0.05)
+    assert outcome.stats["rounds"] == 3 and outcome.stats["local_moves"] == 3
+
+
+def test_boolean_data_starts_with_cpsat(monkeypatch):
+    _install(monkeypatch, _Recorder("local", None, Status.UNKNOWN), _Recorder("cpsat", 2, Status.INFEASIBLE))
+    outcome = _run(*_BOOLEAN, time_limit=100.0)
+    assert outcome.status is Status.INFEASIBLE and outcome.stats["phase"] == "cpsat"
+    assert [name for name, _ in _Recorder.calls] == ["cpsat", "local", "cpsat"]
+
+
+def test_cpsat_giving_up_early_leaves_the_rest_to_local_search(monkeypatch):
+    _install(monkeypatch, _Recorder("local", 3, Status.FEASIBLE), _Recorder("cpsat", None, Status.UNKNOWN, give_up=True))
+    outcome = _run(*_REAL, time_limit=100.0)
+    assert [name for name, _ in _Recorder.calls] == ["local", "cpsat", "local", "local"]
+    assert outcome.status is Status.FEASIBLE and outcome.stats["phase"] == "local"
+
+
+def test_without_a_time_limit_a_cpsat_give_up_ends_the_run(monkeypatch):
+    _install(monkeypatch, _Recorder("local", None, Status.UNKNOWN), _Recorder("cpsat", None, Status.UNKNOWN, give_up=True))
+    outcome = _run(*_REAL, time_limit=None)
+    assert outcome.status is Status.UNKNOWN and [name for name, _ in _Recorder.calls] == ["local", "cpsat"]
+    assert math.isinf(Deadline(None).remaining())
+
+
+@pytest.mark.parametrize("data", [_REAL, _BOOLEAN], ids=["real", "boolean"])
+def test_the_real_portfolio_decides_xor(data):
+    """Width 1 is infeasible (CP-SAT's proof), width 2 feasible, on either kind of data."""
+    X, y = data
+    assert solve(X, y, hidden=(1,), time_limit=60.0).status is Status.INFEASIBLE
+    result = solve(X, y, hidden=(2,), time_limit=60.0)
+    assert result.status is Status.FEASIBLE and np.array_equal(result.network.predict(X), y)
