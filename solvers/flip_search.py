@@ -43,6 +43,7 @@ from ftprop_exact.solvers.cuts import Cut, CutPool
 from ftprop_exact.solvers.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.lp import fit_hinge
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.solvers.anneal_start import anneal_start
 from ftprop_exact.solvers.soft_start import soft_start
 from ftprop_exact.status import Status
 
@@ -55,6 +56,7 @@ __all__ = [
     "Tabu",
     "TargetState",
     "UnitChecker",
+    "WARM_STARTS",
     "apply_exact",
     "exact_moves",
     "fit_failing",
@@ -72,6 +74,7 @@ __all__ = [
     "without_hidden_layers",
 ]
 
+WARM_STARTS: dict[str, int] = {"anneal": 1500, "soft": 1000}  # warm-start kinds, default iterations
 _TINY_WEIGHT = 1e-3  # importance of rows the downstream loss is indifferent about
 _IMPROVEMENT = 1e-9  # loss changes below this are noise
 
@@ -909,10 +912,17 @@ class FlipSearcher:
         Steps during which a changed target may not change back.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
-    warm_start : int, default=1000
-        Iterations of soft FTPROP (:func:`~ftprop_exact.solvers.soft_start.soft_start`)
-        that move each random start before the exact search; 0: start from the random
+    warm_start : int, optional
+        Iterations of the warm start that moves each start before the exact search
+        (default 1500 for ``"anneal"``, 1000 for ``"soft"``); 0: start from a random
         network itself.
+    start : {"anneal", "soft"}, default="anneal"
+        The warm start: ``"anneal"`` screens ``screen`` annealed smooth networks
+        (:func:`~ftprop_exact.solvers.anneal_start.anneal_start`) and keeps the best;
+        ``"soft"`` moves one random network by soft FTPROP
+        (:func:`~ftprop_exact.solvers.soft_start.soft_start`).
+    screen : int, default=8
+        Initialisations annealed per start (``start="anneal"``).
 
     Attributes
     ----------
@@ -934,9 +944,17 @@ class FlipSearcher:
         flip_tries: int = 25,
         tabu_tenure: int = 10,
         epochs: int = 60,
-        warm_start: int = 1000,
+        warm_start: int | None = None,
+        start: str = "anneal",
+        screen: int = 8,
     ) -> None:
-        for label, value in (("patience", patience), ("flip_tries", flip_tries), ("tabu_tenure", tabu_tenure)):
+        if start not in WARM_STARTS:
+            raise ValueError(f"unknown start {start!r}; choose one of: {', '.join(WARM_STARTS)}")
+        if warm_start is None:
+            warm_start = WARM_STARTS[start]
+        for label, value in (
+            ("patience", patience), ("flip_tries", flip_tries), ("tabu_tenure", tabu_tenure), ("screen", screen)
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{label} must be a positive integer; got {value!r}")
         for label, value in (("kicks", kicks), ("epochs", epochs), ("restarts", restarts), ("warm_start", warm_start)):
@@ -950,6 +968,8 @@ class FlipSearcher:
         self.tabu_tenure = tabu_tenure
         self.epochs = epochs
         self.warm_start = warm_start
+        self.start = start
+        self.screen = screen
         self.cut_pool = CutPool()
         self.best_targets: list[np.ndarray] | None = None
 
@@ -986,8 +1006,7 @@ class FlipSearcher:
             if deadline.expired():
                 return
             if self.warm_start:
-                network = soft_start(problem, state.weights, state.biases, self.loss, self.warm_start, deadline)
-                state = TargetState.from_weights(problem, *network)
+                state = TargetState.from_weights(problem, *self._warm_start(problem, state, deadline, start_rng))
                 offer(state, incumbent)
             stats.restarts += k > 0
             for kicked in range(self.kicks + 1):
@@ -998,6 +1017,14 @@ class FlipSearcher:
                 offer(state, incumbent)
                 if incumbent.exact or deadline.expired():
                     return
+
+    def _warm_start(
+        self, problem: Problem, state: TargetState, deadline: Deadline, rng: np.random.Generator
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The network a start's exact search begins from (weights, biases)."""
+        if self.start == "anneal":
+            return anneal_start(problem, rng, deadline, self.warm_start, self.screen)
+        return soft_start(problem, state.weights, state.biases, self.loss, self.warm_start, deadline)
 
     def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
         """One descent from ``state`` (changed in place) by the searcher's :class:`Descent`."""

@@ -106,9 +106,15 @@ class FTPropSearcher(FlipSearcher):
         ``(dL/dh) * (change of h)`` as in the paper.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
-    warm_start : int, default=1000
-        Iterations of soft FTPROP (gradient steps on the layer losses with the same
-        target heuristic) that move each random start before the exact search; 0: none.
+    warm_start : int, optional
+        Iterations of the warm start of each start (default 1500 for ``"anneal"``, 1000
+        for ``"soft"``); 0: the exact recursion alone, from a random network.
+    start : {"anneal", "soft"}, default="anneal"
+        ``"anneal"``: the best of ``screen`` annealed smooth networks
+        (:mod:`~ftprop_exact.solvers.anneal_start`); ``"soft"``: soft FTPROP (gradient
+        steps on the layer losses with the same target heuristic) from a random network.
+    screen : int, default=8
+        Initialisations annealed per start.
 
     Attributes
     ----------
@@ -140,9 +146,11 @@ class FTPropSearcher(FlipSearcher):
         tabu_tenure: int = 10,
         heuristic: str = "delta",
         epochs: int = 60,
-        warm_start: int = 1000,
+        warm_start: int | None = None,
+        start: str = "anneal",
+        screen: int = 8,
     ) -> None:
-        super().__init__(loss, patience, kicks, restarts, flip_tries, tabu_tenure, epochs, warm_start)
+        super().__init__(loss, patience, kicks, restarts, flip_tries, tabu_tenure, epochs, warm_start, start, screen)
         if heuristic not in _HEURISTICS:
             raise ValueError(f"unknown heuristic {heuristic!r}; choose one of: {', '.join(_HEURISTICS)}")
         if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:

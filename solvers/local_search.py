@@ -73,8 +73,14 @@ class LocalSearcher(FlipSearcher):
         Steps during which a changed target may not change back.
     epochs : int, default=60
         Gradient steps when fitting a non-convex loss.
-    warm_start : int, default=1000
-        Iterations of soft FTPROP that move each random start before the search; 0: none.
+    warm_start : int, optional
+        Iterations of the warm start of each start (default 1500 for ``"anneal"``, 1000
+        for ``"soft"``); 0: none, the search starts from a random network.
+    start : {"anneal", "soft"}, default="anneal"
+        ``"anneal"``: the best of ``screen`` annealed smooth networks; ``"soft"``: soft
+        FTPROP from a random network.
+    screen : int, default=8
+        Initialisations annealed per start.
 
     Attributes
     ----------
