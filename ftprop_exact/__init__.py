@@ -21,6 +21,7 @@ from ftprop_exact.status import Status
 
 __all__ = [
     "DataError",
+    "FTPropClassifier",
     "Dataset",
     "Deadline",
     "FTPropError",
@@ -33,3 +34,12 @@ __all__ = [
     "make_dataset",
     "solve",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the scikit-learn estimator only when asked for (scikit-learn is slow to load)."""
+    if name == "FTPropClassifier":
+        from ftprop_exact.classifier import FTPropClassifier
+
+        return FTPropClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,16 +1,46 @@
-"""Convex learners and target searchers (installed as ``ftprop_exact.solvers``)."""
+"""Convex learners and target searchers (installed as ``ftprop_exact.solvers``).
+
+The searcher classes load lazily (``from ftprop_exact.solvers import FTPropSearcher``
+imports CP-SAT or the flip machinery only when first asked for).
+"""
+
+from importlib import import_module
 
 from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict
 from ftprop_exact.solvers.certificate import Certificate, verify_certificate
 from ftprop_exact.solvers.lp import LPLearner
-from ftprop_exact.solvers.registry import learner_names, make_learner
+from ftprop_exact.solvers.registry import learner_names, make_learner, make_searcher, searcher_names
+
+_LAZY = {
+    "CPSATSearcher": "ftprop_exact.solvers.cpsat",
+    "FTPropSearcher": "ftprop_exact.solvers.ftprop",
+    "LocalSearcher": "ftprop_exact.solvers.local_search",
+    "PortfolioSearcher": "ftprop_exact.solvers.portfolio",
+    "loss_names": "ftprop_exact.solvers.losses",
+    "make_loss": "ftprop_exact.solvers.losses",
+}
 
 __all__ = [
+    "CPSATSearcher",
     "Certificate",
+    "FTPropSearcher",
     "LPLearner",
+    "LocalSearcher",
+    "PortfolioSearcher",
     "SeparabilityLearner",
     "UnitVerdict",
     "learner_names",
+    "loss_names",
     "make_learner",
+    "make_loss",
+    "make_searcher",
+    "searcher_names",
     "verify_certificate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Load a searcher class or loss helper on first use."""
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -100,3 +100,17 @@ def test_deadline_hooks_run_on_interrupt_and_reach_children():
     with child.hook(lambda: calls.append("stop")):
         parent.interrupt()
     assert calls == ["stop"] and child.expired() and child.interrupted
+
+
+def test_every_public_name_resolves():
+    """``__all__`` of the package and of ``ftprop_exact.solvers`` (lazy names included)."""
+    import ftprop_exact
+    import ftprop_exact.solvers as solvers
+
+    for module in (ftprop_exact, solvers):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, name
+    assert ftprop_exact.FTPropClassifier.__name__ == "FTPropClassifier"
+    assert solvers.make_searcher("ftprop").__class__ is solvers.FTPropSearcher
+    with pytest.raises(AttributeError, match="no attribute"):
+        solvers.NoSuchSearcher  # noqa: B018
