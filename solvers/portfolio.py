@@ -12,6 +12,7 @@ each CP-SAT round rebuilds its master from the shared cut pool.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.cpsat import CPSATSearcher
+from ftprop_exact.solvers.cpsat import CPSATSearcher, default_threads
 from ftprop_exact.solvers.cpsat_model import boolean_encoding
 from ftprop_exact.solvers.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
@@ -90,13 +91,21 @@ class PortfolioSearcher:
         incumbent: Incumbent,
         rng: np.random.Generator,
     ) -> SearchOutcome:
-        """Alternate the phases until one answers or the deadline passes."""
+        """Run both phases (at once, or in turns) until one answers or the deadline passes."""
+        boolean = boolean_encoding(problem.X) is not None
+        threads = self.threads if self.threads is not None else default_threads()
         local = LocalSearcher()
+        concurrent = boolean and threads >= 2
         exact = CPSATSearcher(
-            threads=self.threads, max_weight=self.max_weight, cut_pool=local.cut_pool, objective=self.objective
+            threads=threads - 1 if concurrent else threads,
+            max_weight=self.max_weight,
+            cut_pool=local.cut_pool,
+            objective=self.objective,
         )
+        if concurrent:
+            return self._concurrently(problem, learner, deadline, incumbent, rng, local, exact)
         searchers = {"local": local, "cpsat": exact}
-        phases = ["cpsat", "local"] if boolean_encoding(problem.X) is not None else ["local", "cpsat"]
+        phases = ["cpsat", "local"] if boolean else ["local", "cpsat"]
         stats: dict[str, Any] = {"rounds": 0}
         budget = min(self.first_round, self._size_cap(problem))
         lower_bound = 0
@@ -119,6 +128,57 @@ class PortfolioSearcher:
                         return SearchOutcome(Status.UNKNOWN, None, {**stats, "phase": phase})
                     phases = ["local"]
             budget *= 2.0
+
+    @staticmethod
+    def _concurrently(
+        problem: Problem,
+        learner: SeparabilityLearner,
+        deadline: Deadline,
+        incumbent: Incumbent,
+        rng: np.random.Generator,
+        local: LocalSearcher,
+        exact: CPSATSearcher,
+    ) -> SearchOutcome:
+        """CP-SAT in a thread (its native solve runs outside the GIL) beside local search.
+
+        Used on Boolean data with two or more threads: CP-SAT's master is then one long
+        exact solve that a round-based schedule would restart from scratch every round.
+        Whichever phase answers first stops the other; Ctrl-C stops both.
+        """
+        exact_deadline = Deadline(None, parent=deadline)
+        local_deadline = Deadline(None, parent=deadline)
+        exact_rng = np.random.default_rng(rng.integers(2**63))
+        box: dict[str, Any] = {}
+
+        def run_exact() -> None:
+            try:
+                box["outcome"] = outcome = exact.search(problem, learner, exact_deadline, incumbent, exact_rng)
+                if outcome.status is not Status.UNKNOWN or outcome.proof is not None:
+                    local_deadline.interrupt()  # answered: local search may stop
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = exc
+                local_deadline.interrupt()
+
+        worker = threading.Thread(target=run_exact, name="ftprop-auto-cpsat", daemon=True)
+        worker.start()
+        local_outcome: SearchOutcome | None = None
+        try:
+            local_outcome = local.search(problem, learner, local_deadline, incumbent, rng)
+        finally:
+            if local_outcome is None or local_outcome.status is not Status.UNKNOWN:
+                exact_deadline.interrupt()  # local search answered, failed or was interrupted
+            worker.join()
+        if "error" in box:
+            raise box["error"]
+        stats: dict[str, Any] = {"rounds": 1, "concurrent": True}
+        _accumulate(stats, "local_", local_outcome.stats)
+        _accumulate(stats, "cpsat_", box["outcome"].stats)
+        if "lower_bound" in box["outcome"].stats:
+            stats["lower_bound"] = box["outcome"].stats["lower_bound"]
+        if local_outcome.status is not Status.UNKNOWN:
+            return SearchOutcome(local_outcome.status, local_outcome.proof, {**stats, "phase": "local"})
+        outcome = box["outcome"]
+        return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": "cpsat"})
 
     @staticmethod
     def _size_cap(problem: Problem) -> float:

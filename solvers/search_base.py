@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,10 +22,12 @@ class Incumbent:
 
     Searchers offer every network they build; only a strictly better one replaces the
     incumbent, so the anytime answer never gets worse. ``solve`` reads it when the time is
-    up or the user interrupts.
+    up or the user interrupts. Offers are thread-safe (the "auto" portfolio may run two
+    searchers at once).
     """
 
     def __init__(self, problem: Problem) -> None:
+        self._lock = threading.Lock()
         self.problem = problem
         self.network: ThresholdNetwork | None = None
         self.errors: int | None = None
@@ -36,11 +39,12 @@ class Incumbent:
         errors, exact = training_errors(self.problem, network)
         if not exact and errors == 0:
             errors = 1  # a sign that rounding could flip is not a fit: rank it below exact fits
-        if self.errors is None or errors < self.errors:
-            self.network, self.errors, self.exact = network, errors, exact
-            self.hidden_targets = hidden_targets
-            return True
-        return False
+        with self._lock:
+            if self.errors is None or errors < self.errors:
+                self.network, self.errors, self.exact = network, errors, exact
+                self.hidden_targets = hidden_targets
+                return True
+            return False
 
     def offer_targets(self, hidden_targets: list[np.ndarray], fit: LayerFit) -> bool:
         """Offer the best-effort network of some hidden targets (see :func:`best_effort_network`)."""

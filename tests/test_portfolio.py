@@ -48,7 +48,7 @@ def _with_pool(fake: _Recorder) -> _Recorder:
 
 def _run(X: np.ndarray, y: np.ndarray, time_limit: float | None) -> SearchOutcome:
     problem = Problem.build(make_dataset(X, y), (2,))
-    return portfolio.PortfolioSearcher(first_round=1.0).search(
+    return portfolio.PortfolioSearcher(first_round=1.0, threads=1).search(  # in turns
         problem, None, Deadline(time_limit), Incumbent(problem), np.random.default_rng(0)
     )
 
@@ -89,10 +89,27 @@ def test_without_a_time_limit_a_cpsat_give_up_ends_the_run(monkeypatch):
     assert math.isinf(Deadline(None).remaining())
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("data", [_REAL, _BOOLEAN], ids=["real", "boolean"])
-def test_the_real_portfolio_decides_xor(data):
-    """Width 1 is infeasible (CP-SAT's proof), width 2 feasible, on either kind of data."""
+def test_the_real_portfolio_decides_xor(data, threads):
+    """Width 1 is infeasible (CP-SAT's proof), width 2 feasible, on either kind of data, in
+    turns or (Boolean data, two threads) concurrently."""
     X, y = data
-    assert solve(X, y, hidden=(1,), time_limit=60.0).status is Status.INFEASIBLE
-    result = solve(X, y, hidden=(2,), time_limit=60.0)
+    infeasible = solve(X, y, hidden=(1,), time_limit=60.0, threads=threads)
+    assert infeasible.status is Status.INFEASIBLE and infeasible.proof is not None
+    result = solve(X, y, hidden=(2,), time_limit=60.0, threads=threads)
     assert result.status is Status.FEASIBLE and np.array_equal(result.network.predict(X), y)
+    concurrent = data is _BOOLEAN and threads == 2
+    assert result.stats.get("concurrent", False) is concurrent
+
+
+def test_concurrent_phases_stop_each_other_and_keep_their_statistics():
+    """Parity 4 at width 3 (Boolean, infeasible): CP-SAT's proof stops local search."""
+    X = np.array([[(i >> p) & 1 for p in range(4)] for i in range(16)])
+    y = X.sum(axis=1) % 2
+    result = solve(X, y, hidden=(3,), time_limit=120.0, threads=2)
+    assert result.status is Status.INFEASIBLE and result.stats["phase"] == "cpsat"
+    assert result.stats["concurrent"] is True and result.stats["seconds"] < 60.0
+    assert "local_restarts" in result.stats and "cpsat_master_solves" in result.stats
+    feasible = solve(X, y, hidden=(4,), time_limit=120.0, threads=2)
+    assert feasible.status is Status.FEASIBLE and np.array_equal(feasible.network.predict(X), y)
