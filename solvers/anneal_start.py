@@ -22,7 +22,7 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.network import apply_activation
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import Adam
+from ftprop_exact.solvers.gradient import Adam, Standardisation
 
 __all__ = ["BETA_MAX", "anneal", "anneal_start"]
 
@@ -151,10 +151,8 @@ def anneal_start(
     """
     if iterations < 1 or screen < 1:
         raise ValueError(f"iterations and screen must be positive; got {iterations!r}, {screen!r}")
-    X = np.asarray(problem.X, dtype=np.float64)
-    mean, spread = X.mean(axis=0), X.std(axis=0)
-    scale = np.where(spread > 0, spread, 1.0)
-    A = (X - mean) / scale
+    standard = Standardisation.of(problem.X)
+    A = standard.apply(problem.X)
     Y = np.asarray(problem.Y, dtype=np.float64)
     counts = problem.counts / problem.counts.sum()
     widths = problem.widths
@@ -168,5 +166,5 @@ def anneal_start(
             best_errors, best = errors, found
         if best_errors == 0 or deadline.expired():
             break
-    W0 = best[0] / scale
-    return [W0, *best[2::2]], [best[1] - W0 @ mean, *best[3::2]]
+    W0, b0 = standard.onto_given(best[0], best[1])
+    return [W0, *best[2::2]], [b0, *best[3::2]]

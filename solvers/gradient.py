@@ -39,7 +39,7 @@ from ftprop_exact.solvers.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
-__all__ = ["GradientSearcher", "ftprop_mb_gradients", "make_ftprop_mb", "make_sste"]
+__all__ = ["Adam", "GradientSearcher", "Standardisation", "forward_pass", "ftprop_mb_gradients", "make_ftprop_mb", "make_sste"]
 
 
 @dataclass
@@ -69,6 +69,39 @@ class Adam:
             v *= self.beta2
             v += (1.0 - self.beta2) * g * g
             p -= self.rate * (m / c1) / (np.sqrt(v / c2) + self.eps)
+
+
+@dataclass(frozen=True)
+class Standardisation:
+    """Per-column centring and scaling of the inputs, folded in and out of layer 1.
+
+    Gradient training runs on standardised inputs ``A = (X - mean) / scale``; a first
+    layer ``(W, b)`` on ``A`` is the layer ``(W / scale, b - (W / scale) @ mean)`` on ``X``.
+    Constant columns keep scale 1.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> Standardisation:
+        """The standardisation of the rows ``X``."""
+        X = np.asarray(X, dtype=np.float64)
+        spread = X.std(axis=0)
+        return cls(X.mean(axis=0), np.where(spread > 0, spread, 1.0))
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """``(X - mean) / scale``."""
+        return (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+
+    def onto_standardised(self, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first layer on ``X`` as a layer on the standardised inputs."""
+        return W * self.scale, b + W @ self.mean
+
+    def onto_given(self, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first layer on the standardised inputs as a layer on ``X``."""
+        W = W / self.scale
+        return W, b - W @ self.mean
 
 
 def forward_pass(A: np.ndarray, params: list[np.ndarray], activation: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -178,11 +211,8 @@ class GradientSearcher:
         rng: np.random.Generator,
     ) -> SearchOutcome:
         """Train with restarts until a verified network fits or the deadline passes."""
-        X = np.asarray(problem.X, dtype=np.float64)
-        mu = X.mean(axis=0)
-        sigma = X.std(axis=0)
-        sigma[sigma == 0] = 1.0
-        A = (X - mu) / sigma
+        standard = Standardisation.of(problem.X)
+        A = standard.apply(problem.X)
         weights = problem.counts / problem.counts.sum()
         counts = np.asarray(problem.counts)
         stats: dict[str, Any] = {"steps": 0, "restarts": 0, "loss": self.loss.name, "best_errors": None}
@@ -195,7 +225,7 @@ class GradientSearcher:
                 errors = int(counts[((pre[-1] > 0) != (problem.Y > 0)).any(axis=1)].sum())
                 if errors < best or (errors == 0 and stats["steps"] % 25 == 0):
                     best, since = min(best, errors), 0
-                    incumbent.offer(self._network(problem, params, mu, sigma))
+                    incumbent.offer(self._network(problem, params, standard))
                     if incumbent.exact:
                         stats["best_errors"] = 0
                         return SearchOutcome(Status.FEASIBLE, stats=stats)
@@ -219,10 +249,9 @@ class GradientSearcher:
         return params
 
     @staticmethod
-    def _network(problem: Problem, params: list[np.ndarray], mu: np.ndarray, sigma: np.ndarray) -> ThresholdNetwork:
+    def _network(problem: Problem, params: list[np.ndarray], standard: Standardisation) -> ThresholdNetwork:
         """The trained network on the data as given (standardisation folded into layer 1)."""
-        W1 = params[0] / sigma
-        layers = [Layer(W1, params[1] - W1 @ mu, problem.activation)]
+        layers = [Layer(*standard.onto_given(params[0], params[1]), problem.activation)]
         layers += [Layer(params[d], params[d + 1], problem.activation) for d in range(2, len(params), 2)]
         return ThresholdNetwork(tuple(layers), classes=problem.data.classes)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import Adam, forward_pass, ftprop_mb_gradients
+from ftprop_exact.solvers.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients
 from ftprop_exact.solvers.losses import LayerLoss, make_loss
 
 __all__ = ["soft_start"]
@@ -59,13 +59,11 @@ def soft_start(
         Weights and biases (on the inputs as given) of the network with the fewest
         weighted training errors seen (the start itself if nothing beats it).
     """
-    X = np.asarray(problem.X, dtype=np.float64)
-    mean, spread = X.mean(axis=0), X.std(axis=0)
-    scale = np.where(spread > 0, spread, 1.0)
-    A = (X - mean) / scale
+    standard = Standardisation.of(problem.X)
+    A = standard.apply(problem.X)
     counts = problem.counts / problem.counts.sum()
     params = [np.array(p, dtype=np.float64) for pair in zip(weights, biases) for p in pair]
-    params[0], params[1] = params[0] * scale, params[1] + params[0] @ mean  # same layer on A
+    params[0], params[1] = standard.onto_standardised(params[0], params[1])  # same layer on A
     adam = Adam(params, learning_rate)
     best_errors, best, best_epoch = np.inf, [p.copy() for p in params], 0
     for epoch in range(epochs + 1):
@@ -77,5 +75,5 @@ def soft_start(
         if best_errors == 0 or stalled or (epoch % _CHECK_EVERY == 0 and deadline.expired()):
             break
         adam.step(ftprop_mb_gradients(inputs, pre, params, problem.Y, counts, loss, _HINGE))
-    W0 = best[0] / scale
-    return [W0, *best[2::2]], [best[1] - W0 @ mean, *best[3::2]]
+    W0, b0 = standard.onto_given(best[0], best[1])
+    return [W0, *best[2::2]], [b0, *best[3::2]]
