@@ -56,7 +56,13 @@ def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> Non
         "--time-limit", type=positive_float, default=time_limit, metavar="SECONDS", help=f"default: {time_limit:g}"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers (default: available cores, <= 8)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="search threads: CP-SAT workers (auto on Boolean data: one runs local search instead); "
+        "default: available cores, <= 8",
+    )
     parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
