@@ -10,6 +10,7 @@ test, and reusable across restarts, searchers and widths.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ class Cut:
 
 
 class CutPool:
-    """A deduplicated, ordered collection of first-layer cuts.
+    """A deduplicated, ordered collection of first-layer cuts (safe to share between threads).
 
     Examples
     --------
@@ -61,21 +62,25 @@ class CutPool:
 
     def __init__(self) -> None:
         self._cuts: dict[tuple[tuple[int, ...], tuple[int, ...]], Cut] = {}
+        self._lock = threading.Lock()
 
     def add(self, cut: Cut) -> bool:
         """Add a cut; False if an identical one is already there."""
         key = (cut.rows, cut.signs)
-        if key in self._cuts:
-            return False
-        self._cuts[key] = cut
-        return True
+        with self._lock:
+            if key in self._cuts:
+                return False
+            self._cuts[key] = cut
+            return True
 
     def __len__(self) -> int:
         return len(self._cuts)
 
     def __iter__(self):
-        return iter(list(self._cuts.values()))
+        with self._lock:
+            return iter(list(self._cuts.values()))
 
     def violated_units(self, T1: np.ndarray) -> list[int]:
         """Units (columns of the first hidden layer's targets) that some cut forbids."""
-        return [j for j in range(T1.shape[1]) if any(cut.violated_by(T1[:, j]) for cut in self._cuts.values())]
+        cuts = list(self)
+        return [j for j in range(T1.shape[1]) if any(cut.violated_by(T1[:, j]) for cut in cuts)]
