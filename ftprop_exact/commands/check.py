@@ -60,7 +60,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> Non
         "--threads",
         type=int,
         default=None,
-        help="search threads: CP-SAT workers (auto on Boolean data: one runs local search instead); "
+        help="search threads: CP-SAT workers (auto: one of them runs local search instead); "
         "default: available cores, <= 8",
     )
     parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
