@@ -73,6 +73,14 @@ class CutPool:
             self._cuts[key] = cut
             return True
 
+    def __getstate__(self) -> dict:
+        """Pickle the cuts without the lock (searchers travel to benchmark children)."""
+        return {"_cuts": dict(self._cuts)}
+
+    def __setstate__(self, state: dict) -> None:
+        self._cuts = state["_cuts"]
+        self._lock = threading.Lock()
+
     def __len__(self) -> int:
         return len(self._cuts)
 

@@ -112,3 +112,24 @@ def test_concurrent_phases_stop_each_other_and_keep_their_statistics():
     assert "local_restarts" in result.stats and "cpsat_master_solves" in result.stats
     feasible = solve(X, y, hidden=(4,), time_limit=120.0, threads=2)
     assert feasible.status is Status.FEASIBLE and np.array_equal(feasible.network.predict(X), y)
+
+
+@pytest.mark.parametrize("name", ["auto", "cpsat", "ftprop", "local"])
+def test_searchers_with_cut_pools_and_locks_pickle(name):
+    """Benchmark children and scikit-learn clones receive searchers by pickling."""
+    import pickle
+    from fractions import Fraction
+
+    from ftprop_exact.solvers import make_searcher
+    from ftprop_exact.solvers.certificate import Certificate
+    from ftprop_exact.solvers.cuts import Cut
+
+    searcher = make_searcher(name)
+    pool = getattr(searcher, "cut_pool", None)
+    if pool is not None:
+        pool.add(Cut.from_certificate(Certificate((0, 1, 2, 3), (Fraction(1, 4),) * 4), np.array([-1, 1, 1, -1])))
+    copy = pickle.loads(pickle.dumps(searcher))
+    if pool is not None:
+        assert len(copy.cut_pool) == 1 and copy.cut_pool.add(next(iter(pool))) is False
+    fresh = pickle.loads(pickle.dumps(make_searcher(name)))  # a copied searcher still works
+    assert solve(*_BOOLEAN, hidden=(2,), searcher=fresh, time_limit=60.0).status is Status.FEASIBLE
