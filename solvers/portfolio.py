@@ -159,8 +159,10 @@ class PortfolioSearcher:
         def run_exact() -> None:
             try:
                 box["outcome"] = outcome = exact.search(problem, learner, exact_deadline, incumbent, exact_rng)
-                if outcome.status is not Status.UNKNOWN or outcome.proof is not None:
-                    local_deadline.interrupt()  # answered: local search may stop
+                answered = outcome.status is not Status.UNKNOWN or outcome.proof is not None
+                if answered or not math.isfinite(deadline.remaining()):
+                    # answered, or gave up with no time limit to end local search: stop it
+                    local_deadline.interrupt()
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 box["error"] = exc
                 local_deadline.interrupt()

@@ -133,3 +133,33 @@ def test_searchers_with_cut_pools_and_locks_pickle(name):
         assert len(copy.cut_pool) == 1 and copy.cut_pool.add(next(iter(pool))) is False
     fresh = pickle.loads(pickle.dumps(make_searcher(name)))  # a copied searcher still works
     assert solve(*_BOOLEAN, hidden=(2,), searcher=fresh, time_limit=60.0).status is Status.FEASIBLE
+
+
+class _UntilStopped:
+    """Fake local search: runs until its deadline stops it (at most 20 s), never answers."""
+
+    cut_pool = CutPool()
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def search(self, problem, learner, deadline, incumbent, rng):
+        import time
+
+        end = time.monotonic() + 20.0
+        while not deadline.expired() and time.monotonic() < end:
+            time.sleep(0.01)
+        self.stopped = deadline.expired()
+        return SearchOutcome(Status.UNKNOWN, stats={"moves": 1})
+
+
+def test_side_by_side_without_a_time_limit_a_cpsat_give_up_stops_local_search(monkeypatch):
+    local = _UntilStopped()
+    monkeypatch.setattr(portfolio, "LocalSearcher", lambda: local)
+    monkeypatch.setattr(portfolio, "CPSATSearcher", lambda **options: _Recorder("cpsat", None, Status.UNKNOWN, give_up=True))
+    problem = Problem.build(make_dataset(*_REAL), (2,))
+    outcome = portfolio.PortfolioSearcher(threads=2).search(
+        problem, None, Deadline(None), Incumbent(problem), np.random.default_rng(0)
+    )
+    assert outcome.status is Status.UNKNOWN and outcome.stats["concurrent"] is True
+    assert local.stopped  # ended by CP-SAT's give-up, not by the 20 s guard
