@@ -20,9 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from ftprop_exact.budget import Deadline
-from ftprop_exact.network import apply_activation
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import Adam, Standardisation
+from ftprop_exact.solvers.gradient import Adam, Standardisation, forward_pass, weighted_errors
 
 __all__ = ["BETA_MAX", "anneal", "anneal_start"]
 
@@ -36,15 +35,6 @@ def _smooth(Z: np.ndarray, beta: float, activation: str) -> tuple[np.ndarray, np
     if activation == "step":
         return (1.0 + T) / 2.0, beta * (1.0 - T * T) / 2.0
     return T, beta * (1.0 - T * T)
-
-
-def _hard_errors(A: np.ndarray, params: list[np.ndarray], Y: np.ndarray, counts: np.ndarray, activation: str) -> float:
-    """Weighted training errors of the hard network with these parameters."""
-    H = A
-    for d in range(0, len(params) - 2, 2):
-        H = apply_activation(H @ params[d].T + params[d + 1], activation)
-    out = H @ params[-2].T + params[-1]
-    return float(counts[((out > 0) != (Y > 0)).any(axis=1)].sum())
 
 
 def _smooth_gradients(
@@ -109,7 +99,7 @@ def anneal(
     best_errors, best = np.inf, [p.copy() for p in params]
     for step in range(iterations + 1):
         if step % _EVALUATE_EVERY == 0 or step == iterations:
-            errors = _hard_errors(A, params, Y, counts, activation)
+            errors = weighted_errors(forward_pass(A, params, activation)[1][-1], Y, counts)
             if errors < best_errors:
                 best_errors, best = errors, [p.copy() for p in params]
             if best_errors == 0 or step == iterations or deadline.expired():

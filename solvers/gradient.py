@@ -39,7 +39,16 @@ from ftprop_exact.solvers.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
-__all__ = ["Adam", "GradientSearcher", "Standardisation", "forward_pass", "ftprop_mb_gradients", "make_ftprop_mb", "make_sste"]
+__all__ = [
+    "Adam",
+    "GradientSearcher",
+    "Standardisation",
+    "forward_pass",
+    "ftprop_mb_gradients",
+    "make_ftprop_mb",
+    "make_sste",
+    "weighted_errors",
+]
 
 
 @dataclass
@@ -112,6 +121,11 @@ def forward_pass(A: np.ndarray, params: list[np.ndarray], activation: str) -> tu
         pre.append(Z)
         inputs.append(apply_activation(Z, activation))
     return inputs[:-1], pre
+
+
+def weighted_errors(out: np.ndarray, Y: np.ndarray, counts: np.ndarray) -> float:
+    """Total weight of the rows whose output pre-activations ``out`` miss a label of ``Y``."""
+    return float(counts[((out > 0) != (Y > 0)).any(axis=1)].sum())
 
 
 def ftprop_mb_gradients(
@@ -222,7 +236,7 @@ class GradientSearcher:
             best, since = np.inf, 0
             while since < self.patience and not deadline.expired():
                 inputs, pre = forward_pass(A, params, problem.activation)
-                errors = int(counts[((pre[-1] > 0) != (problem.Y > 0)).any(axis=1)].sum())
+                errors = int(weighted_errors(pre[-1], problem.Y, counts))
                 if errors < best or (errors == 0 and stats["steps"] % 25 == 0):
                     best, since = min(best, errors), 0
                     incumbent.offer(self._network(problem, params, standard))

@@ -16,7 +16,7 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients
+from ftprop_exact.solvers.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients, weighted_errors
 from ftprop_exact.solvers.losses import LayerLoss, make_loss
 
 __all__ = ["soft_start"]
@@ -68,7 +68,7 @@ def soft_start(
     best_errors, best, best_epoch = np.inf, [p.copy() for p in params], 0
     for epoch in range(epochs + 1):
         inputs, pre = forward_pass(A, params, problem.activation)
-        errors = float(counts[((pre[-1] > 0) != (problem.Y > 0)).any(axis=1)].sum())
+        errors = weighted_errors(pre[-1], problem.Y, counts)
         if errors < best_errors:
             best_errors, best, best_epoch = errors, [p.copy() for p in params], epoch
         stalled = epoch - best_epoch > _PATIENCE * epochs
