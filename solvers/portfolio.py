@@ -32,6 +32,11 @@ from ftprop_exact.status import Status
 __all__ = ["PortfolioSearcher"]
 
 
+def _answered(outcome: SearchOutcome) -> bool:
+    """Whether a phase settled the question (a verdict, or a bounded proof under a weight cap)."""
+    return outcome.status is not Status.UNKNOWN or outcome.proof is not None
+
+
 def _accumulate(total: dict[str, Any], prefix: str, stats: Mapping[str, Any]) -> None:
     """Add one round's statistics into ``total`` (numbers summed, anything else replaced)."""
     for key, value in stats.items():
@@ -44,12 +49,13 @@ def _accumulate(total: dict[str, Any], prefix: str, stats: Mapping[str, Any]) ->
 
 
 class PortfolioSearcher:
-    """Local search and CP-SAT in turns, with doubling budgets, sharing cuts and hints.
+    """Local search and CP-SAT side by side (or in turns with one thread), sharing cuts and hints.
 
     Parameters
     ----------
     threads : int, optional
-        CP-SAT workers.
+        Threads of the search (default: available cores, at most 8): with two or more,
+        CP-SAT gets ``threads - 1`` workers and local search runs beside it.
     max_weight : int, optional
         Passed to CP-SAT (see :class:`~ftprop_exact.solvers.cpsat.CPSATSearcher`).
     first_round : float, default=2.0
@@ -98,7 +104,6 @@ class PortfolioSearcher:
         rng: np.random.Generator,
     ) -> SearchOutcome:
         """Run both phases (at once, or in turns) until one answers or the deadline passes."""
-        boolean = boolean_encoding(problem.X) is not None
         threads = self.threads if self.threads is not None else default_threads()
         local = LocalSearcher()
         concurrent = threads >= 2
@@ -111,7 +116,7 @@ class PortfolioSearcher:
         if concurrent:
             return self._concurrently(problem, learner, deadline, incumbent, rng, local, exact)
         searchers = {"local": local, "cpsat": exact}
-        phases = ["cpsat", "local"] if boolean else ["local", "cpsat"]
+        phases = ["cpsat", "local"] if boolean_encoding(problem.X) is not None else ["local", "cpsat"]
         stats: dict[str, Any] = {"rounds": 0}
         budget = min(self.first_round, self._size_cap(problem))
         lower_bound = 0
@@ -124,8 +129,7 @@ class PortfolioSearcher:
                 lower_bound = max(lower_bound, int(outcome.stats.get("lower_bound", 0)))
                 if lower_bound:  # the portfolio's bound is the best CP-SAT proved in any round
                     stats["lower_bound"] = lower_bound
-                final = outcome.status is not Status.UNKNOWN or outcome.proof is not None
-                if final or deadline.expired():
+                if _answered(outcome) or deadline.expired():
                     return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": phase})
                 if phase == "cpsat" and not round_deadline.expired():
                     # CP-SAT gave up early (numerically undecidable columns): it cannot
@@ -159,8 +163,7 @@ class PortfolioSearcher:
         def run_exact() -> None:
             try:
                 box["outcome"] = outcome = exact.search(problem, learner, exact_deadline, incumbent, exact_rng)
-                answered = outcome.status is not Status.UNKNOWN or outcome.proof is not None
-                if answered or not math.isfinite(deadline.remaining()):
+                if _answered(outcome) or not math.isfinite(deadline.remaining()):
                     # answered, or gave up with no time limit to end local search: stop it
                     local_deadline.interrupt()
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
