@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict, dataclass
 
 from ftprop_exact.api import solve
+from ftprop_exact.proofs.check import check_proof
+from ftprop_exact.proofs.claim import Claim
 from ftprop_exact.data import Dataset, load_dataset, make_dataset
 from ftprop_exact.status import Status
 
@@ -68,7 +70,10 @@ def measure(spec: tuple[str, int | None, tuple[int, ...] | None], width: int, ti
     result = solve(data, hidden=[width], objective="min_errors", time_limit=time_limit)
     seconds = time.perf_counter() - start
     proven = result.status in (Status.OPTIMAL, Status.FEASIBLE)
-    verified = result.proof.verify(data) if result.status is Status.OPTIMAL else None
+    verified = None
+    if result.status is Status.OPTIMAL:
+        question = Claim.of(data, (width,), lower_bound=result.lower_bound)
+        verified = check_proof(result.proof, data, question, thorough=True).ok
     lower = 0 if result.status is Status.FEASIBLE else result.lower_bound
     return MinErrorsRow(data.name, data.n_examples, width, result.status.value, result.errors, lower, proven, verified, seconds)
 

@@ -3,7 +3,9 @@
 - FEASIBLE: the network is rebuilt from its JSON form and re-verified on the instance's data
   as given (zero errors, every sign certain under rigorous rounding bounds).
 - INFEASIBLE: compared with the known truth, and the proof rebuilt from its JSON form and
-  re-checked (:meth:`Proof.verify`: exact certificates, master re-solved).
+  re-checked by :func:`~ftprop_exact.proofs.check.check_proof` against the instance's own
+  question (its data, its widths, sign units, unbounded real weights): exact
+  certificates, master re-solved. A proof of another claim is a wrong answer.
 - UNKNOWN with ``claimed_infeasible`` (the MILP baseline): not a proof; a claim on an
   instance known to be FEASIBLE is a wrong answer of that baseline.
 
@@ -13,7 +15,6 @@ network or the instance's truth is (and both are bugs worth failing loudly for).
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,9 @@ from typing import Any
 from ftprop_exact.benchmarks.suites import Instance
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ThresholdNetwork
-from ftprop_exact.proof_io import proof_from_dict
+from ftprop_exact.proofs.check import check_proof
+from ftprop_exact.proofs.claim import Claim
+from ftprop_exact.proofs.io import proof_from_dict
 from ftprop_exact.status import Status
 
 __all__ = ["Check", "check_answer"]
@@ -64,12 +67,13 @@ def _proof_ok(instance: Instance, proof: dict[str, Any] | None, time_limit: floa
         return False, "INFEASIBLE without a proof"
     try:
         obj = proof_from_dict(proof)
-    except (DataError, KeyError, TypeError, ValueError) as exc:
+    except DataError as exc:
         return False, f"the proof is malformed: {exc}"
-    options = {"time_limit": time_limit} if "time_limit" in inspect.signature(obj.verify).parameters else {}
-    if not obj.verify(instance.data, **options):
-        return False, f"the {obj.kind} proof does not re-check"
-    return True, f"{obj.kind} proof re-checked"
+    question = Claim.of(instance.data, instance.hidden)
+    check = check_proof(obj, instance.data, question, thorough=True, time_limit=time_limit)
+    if not check.ok:
+        return False, f"the {obj.kind} proof does not re-check: {check.reason}"
+    return True, f"{obj.kind} proof re-checked: {check.claim.describe()}"
 
 
 def check_answer(instance: Instance, status: str, result: dict[str, Any] | None, proof_time_limit: float = 600.0) -> Check:

@@ -10,12 +10,13 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.problem import Problem
-from ftprop_exact.proofs import DuplicateConflictProof, SingleLayerProof
+from ftprop_exact.proofs.basic import DuplicateConflictProof
+from ftprop_exact.proofs.check import check_proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.certificate import Certificate
 from ftprop_exact.solvers.registry import make_learner, make_searcher
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, try_targets
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher
+from ftprop_exact.solvers.single_layer import single_layer_min_errors, single_layer_outcome
 from ftprop_exact.status import Status
 
 log = logging.getLogger("ftprop_exact")
@@ -94,14 +95,16 @@ def solve(
     name = search.name
 
     if problem.conflict is not None:
-        proof = DuplicateConflictProof(problem.conflict)
-        stats = {"seconds": deadline.elapsed(), "duplicate_conflict": list(problem.conflict)}
-        return Result(Status.INFEASIBLE, proof=proof, hidden=problem.hidden, solver=name, stats=stats)
+        proof = DuplicateConflictProof(problem.claim(), problem.conflict)
+        outcome = SearchOutcome(Status.INFEASIBLE, proof, {"duplicate_conflict": list(problem.conflict)})
+        return _finish(problem, outcome, Incumbent(problem), name, deadline)
 
     incumbent = Incumbent(problem)
     try:
         if problem.hidden:
             outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
+        elif minimising:
+            outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
         else:
             outcome = single_layer_outcome(problem, convex, incumbent)
     except KeyboardInterrupt:
@@ -111,13 +114,20 @@ def solve(
 
 
 def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name: str, deadline: Deadline) -> Result:
-    """Turn a searcher's outcome into a Result, re-checking what it claims."""
+    """Turn a searcher's outcome into a Result, re-checking what it claims.
+
+    FEASIBLE needs a network verified on the data as given. INFEASIBLE and OPTIMAL need a
+    proof whose claim is exactly the question asked (this data, these widths and
+    activation, unbounded weights, and for OPTIMAL the incumbent's error count as the
+    bound), checked by :func:`~ftprop_exact.proofs.check.check_proof`: cheap kinds in full,
+    the others down to their exact certificates. Anything else becomes UNKNOWN.
+    """
     stats = {**outcome.stats, "seconds": deadline.elapsed()}
     lower_bound = stats.get("lower_bound")
     if outcome.status is Status.OPTIMAL:
-        proven = getattr(outcome.proof, "lower_bound", None)
-        if incumbent.network is not None and proven is not None and incumbent.errors == proven:
-            return Result(Status.OPTIMAL, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats, proven)
+        if incumbent.network is not None and incumbent.errors and _proof_holds(problem, outcome, incumbent.errors, stats):
+            stats["seconds"] = deadline.elapsed()
+            return Result(Status.OPTIMAL, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats, incumbent.errors)
         log.error("searcher %s claimed an optimum it could not back; answering UNKNOWN", name)
         stats["rejected_claim"] = "OPTIMAL"
     elif outcome.status is Status.FEASIBLE:
@@ -126,27 +136,27 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
         log.error("searcher %s claimed FEASIBLE without a verified network; answering UNKNOWN", name)
         stats["rejected_claim"] = "FEASIBLE"
     elif outcome.status is Status.INFEASIBLE:
-        if outcome.proof is not None:
+        if not incumbent.exact and _proof_holds(problem, outcome, None, stats):
+            stats["seconds"] = deadline.elapsed()
             return Result(Status.INFEASIBLE, None, None, outcome.proof, problem.hidden, name, stats)
-        log.error("searcher %s claimed INFEASIBLE without a proof; answering UNKNOWN", name)
+        log.error("searcher %s claimed INFEASIBLE without a proof that checks; answering UNKNOWN", name)
         stats["rejected_claim"] = "INFEASIBLE"
     if incumbent.exact:  # found along the way, e.g. just before the deadline
         return Result(Status.FEASIBLE, incumbent.network, 0, None, problem.hidden, name, stats, lower_bound)
     # an UNKNOWN may carry a bounded proof ("infeasible with |w| <= K")
-    return Result(
-        Status.UNKNOWN, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats, lower_bound
-    )
+    proof = outcome.proof if outcome.status is Status.UNKNOWN else None
+    return Result(Status.UNKNOWN, incumbent.network, incumbent.errors, proof, problem.hidden, name, stats, lower_bound)
 
 
-def single_layer_outcome(problem: Problem, learner: SeparabilityLearner, incumbent: Incumbent) -> SearchOutcome:
-    """No hidden layer: the LP decides every output unit; a certificate is the proof."""
-    fit = try_targets(problem, [], learner, incumbent)
-    stats = {"lp_checks": problem.Y.shape[1]}
-    if incumbent.exact:
-        return SearchOutcome(Status.FEASIBLE, stats=stats)
-    for _, unit, verdict in fit.failures():
-        if verdict.separable is False:
-            cert = verdict.certificate
-            original = Certificate(tuple(int(problem.row_index[r]) for r in cert.rows), cert.multipliers)
-            return SearchOutcome(Status.INFEASIBLE, proof=SingleLayerProof(unit, original), stats=stats)
-    return SearchOutcome(Status.UNKNOWN, stats=stats)
+def _proof_holds(problem: Problem, outcome: SearchOutcome, lower_bound: int | None, stats: dict[str, Any]) -> bool:
+    """Check the outcome's proof against the question (see :func:`_finish`); record why not."""
+    if outcome.proof is None:
+        stats["proof_rejected"] = "no proof"
+        return False
+    check = check_proof(outcome.proof, problem.data, problem.claim(lower_bound), thorough=False, fingerprint=problem.fingerprint)
+    stats["proof_check"] = check.reason
+    if not check.ok:
+        stats["proof_rejected"] = check.reason
+    return check.ok
+
+

@@ -77,13 +77,34 @@ def best_effort_network(problem: Problem, hidden_targets: list[np.ndarray], fit:
 
 
 def training_errors(problem: Problem, network: ThresholdNetwork) -> tuple[int, bool]:
-    """Errors of ``network`` on the data as given, and whether it is verified exact.
+    """Errors of ``network`` on the data as given (rigorous), and whether it is verified exact.
 
     Returns
     -------
     (int, bool)
-        Number of examples with a wrong output, and True iff the network fits every
-        example with every sign certain under rigorous rounding bounds.
+        Number of examples that are wrong or whose forward pass has a sign rounding could
+        flip (:attr:`Verification.errors_upper`: never below the exact error count), and
+        True iff the network fits every example with every sign certain.
     """
     verification = network.verify(problem.data.X, problem.data.Y)
-    return verification.errors, verification.ok
+    return verification.errors_upper, verification.ok
+
+
+def network_excluding_errors(
+    problem: Problem, hidden_targets: list[np.ndarray], learner: SeparabilityLearner, fit: LayerFit, correct: np.ndarray
+) -> ThresholdNetwork | None:
+    """Minimising errors: the output layer fitted exactly on the rows meant to be right.
+
+    The hidden layers keep their verified weights from ``fit``; each output unit is asked
+    to separate its labels on ``correct`` rows only (a master that chose which rows are
+    errors guarantees this is possible). None when some unit is not verified separable.
+    """
+    hidden_verdicts = fit.verdicts[:-1]
+    if not all(v.separable is True for layer in hidden_verdicts for v in layer):
+        return None
+    d = problem.depth - 1
+    inputs = problem.layer_inputs(d, hidden_targets)[correct]
+    output = tuple(learner.check_layer(inputs, problem.layer_targets(d, hidden_targets)[correct]))
+    if not all(v.separable is True for v in output):
+        return None
+    return best_effort_network(problem, hidden_targets, LayerFit(hidden_verdicts + (output,)))

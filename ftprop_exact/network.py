@@ -271,12 +271,17 @@ class Verification:
     ok : bool
         True when ``errors == 0``, no unit-example of any layer is unsafe and every
         checked hidden layer has no error.
+    errors_upper : int
+        Rigorous upper bound on the errors in exact arithmetic: examples that are wrong,
+        or whose forward pass has a sign that rounding could flip (an unsafe unit in any
+        layer). The count used wherever an error count is claimed optimal.
     """
 
     errors_per_unit: tuple[np.ndarray | None, ...]
     unsafe_per_unit: tuple[np.ndarray, ...]
     errors: int
     ok: bool
+    errors_upper: int = 0
 
     @property
     def n_unsafe(self) -> int:
@@ -529,20 +534,23 @@ class ThresholdNetwork:
         inputs = [X] + post[:-1]
         errors_per_unit: list[np.ndarray | None] = []
         unsafe_per_unit: list[np.ndarray] = []
+        uncertain_rows = np.zeros(m, dtype=bool)
         for layer, H, Z, T in zip(self.layers, inputs, pre, targets):
             bound = affine_rounding_bound(H, layer.weights, layer.bias)
             unsafe = ~(np.abs(Z) > bound)  # also catches a NaN pre-activation
+            uncertain_rows |= unsafe.any(axis=1)
             unsafe_per_unit.append(_frozen_counts(unsafe))
             errors_per_unit.append(None if T is None else _frozen_counts((Z > 0) != (T > 0)))
 
         wrong_rows = ((pre[-1] > 0) != (Y > 0)).any(axis=1)
         errors = int(wrong_rows.sum())
+        errors_upper = int((wrong_rows | uncertain_rows).sum())
         ok = (
             errors == 0
             and all(int(u.sum()) == 0 for u in unsafe_per_unit)
             and all(e is None or int(e.sum()) == 0 for e in errors_per_unit)
         )
-        return Verification(tuple(errors_per_unit), tuple(unsafe_per_unit), errors, ok)
+        return Verification(tuple(errors_per_unit), tuple(unsafe_per_unit), errors, ok, errors_upper)
 
     def _check_hidden_targets(
         self, hidden_targets: Sequence[Any | None] | None, m: int

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ftprop_exact.data import Dataset
 from ftprop_exact.network import check_activation
+from ftprop_exact.proofs.claim import Claim, data_fingerprint
 from ftprop_exact.rows import group_identical_rows
 
 
@@ -105,6 +107,15 @@ class Problem:
             activation=check_activation(activation),
             conflict=conflict,
         )
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the data as given (see :func:`ftprop_exact.proofs.claim.data_fingerprint`)."""
+        return data_fingerprint(self.data)
+
+    def claim(self, lower_bound: int | None = None, max_weight: int | None = None) -> Claim:
+        """The claim "no network of this architecture fits" (or "... has >= ``lower_bound`` errors")."""
+        return Claim.of(self.data, self.hidden, self.activation, lower_bound, max_weight, fingerprint=self.fingerprint)
 
     @property
     def n_rows(self) -> int:

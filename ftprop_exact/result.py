@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from ftprop_exact.network import ThresholdNetwork
-from ftprop_exact.proofs import Proof
+from ftprop_exact.proofs.base import Proof
 from ftprop_exact.status import Status
 
 
@@ -59,7 +59,16 @@ class Result:
 
     def __reduce__(self) -> tuple:
         # the read-only stats view cannot be pickled: rebuild from a plain dict
-        fields = (self.status, self.network, self.errors, self.proof, self.hidden, self.solver, dict(self.stats))
+        fields = (
+            self.status,
+            self.network,
+            self.errors,
+            self.proof,
+            self.hidden,
+            self.solver,
+            dict(self.stats),
+            self.lower_bound,
+        )
         return (type(self), fields)
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ imports CP-SAT or the flip machinery only when first asked for).
 from importlib import import_module
 
 from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict
-from ftprop_exact.solvers.certificate import Certificate, verify_certificate
+from ftprop_exact.proofs.certificate import Certificate, verify_certificate
 from ftprop_exact.solvers.lp import LPLearner
 from ftprop_exact.solvers.registry import learner_names, make_learner, make_searcher, searcher_names
 

@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ftprop_exact.rounding import affine_rounding_bound, signs_are_certain
-from ftprop_exact.solvers.certificate import Certificate
+from ftprop_exact.proofs.certificate import Certificate
 
 
 @dataclass(frozen=True)

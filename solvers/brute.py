@@ -6,22 +6,26 @@ layer, whose inputs are +-1 patterns: a unit fits iff some threshold function of
 inputs agrees with the labels on the patterns that occur. The threshold functions are
 enumerated from integer weights within generous bounds (``|w| <= 2 M(h)``,
 ``|b| <= 2 (h+2) M(h) + 1``; twice the bound the CP-SAT master relies on, so the two
-do not share an assumption). Exhaustion is the proof, re-checkable by running it again.
+do not share an assumption).
+
+The proof (:class:`~ftprop_exact.proofs.exhaustive.ExhaustiveProof`) carries a certificate
+for every first-layer column the LP rejected, and is re-checked by an enumeration that
+shares nothing with this one. A combination that passes the truth-table test but yields no
+verified network makes the answer UNKNOWN, never INFEASIBLE.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
 from ftprop_exact.budget import Deadline
-from ftprop_exact.data import Dataset
 from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.benders import ProofCut
+from ftprop_exact.proofs.exhaustive import ExhaustiveProof
 from ftprop_exact.solvers.base import SeparabilityLearner
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
@@ -72,41 +76,6 @@ def _output_fits(patterns: np.ndarray, y: np.ndarray, tables: np.ndarray) -> boo
     return bool(np.any((tables & care) == value))
 
 
-@dataclass(frozen=True)
-class ExhaustiveProof:
-    """Exhaustive enumeration found no network (re-checked by enumerating again)."""
-
-    hidden: tuple[int, ...]
-    columns_checked: int
-    combinations_checked: int
-    kind: str = "exhaustive"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "kind": self.kind,
-            "hidden": list(self.hidden),
-            "columns_checked": self.columns_checked,
-            "combinations_checked": self.combinations_checked,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ExhaustiveProof:
-        """Inverse of :meth:`to_dict`."""
-        return cls(tuple(int(h) for h in d["hidden"]), int(d["columns_checked"]), int(d["combinations_checked"]))
-
-    def verify(self, data: Dataset) -> bool:
-        """Re-run the enumeration on the data; True iff it again finds no network."""
-        from ftprop_exact.solvers.lp import LPLearner
-
-        problem = Problem.build(data, self.hidden)
-        if problem.conflict is not None:
-            return False
-        incumbent = Incumbent(problem)
-        outcome = BruteForceSearcher().search(problem, LPLearner(), Deadline(None), incumbent, np.random.default_rng(0))
-        return outcome.status is Status.INFEASIBLE
-
-
 class BruteForceSearcher:
     """Exhaustive search over first-layer columns (one hidden layer, tiny problems only).
 
@@ -130,12 +99,13 @@ class BruteForceSearcher:
         self._check_size(problem)
         h = problem.hidden[0]
         u = problem.n_rows
-        columns = self._separable_columns(problem, learner, deadline)
-        if columns is None:
+        found = self._separable_columns(problem, learner, deadline)
+        if found is None:
             return SearchOutcome(Status.UNKNOWN, stats={"rows": u, "stage": "columns"})
+        columns, cuts = found
         tables = threshold_truth_tables(h)
         weights_of_bits = 1 << np.arange(h)
-        combos = 0
+        combos = unverified = 0
         for chosen in itertools.combinations_with_replacement(range(len(columns)), h):
             combos += 1
             if combos % 4096 == 0 and deadline.expired():
@@ -146,8 +116,12 @@ class BruteForceSearcher:
                 try_targets(problem, [T1], learner, incumbent)
                 if incumbent.exact:
                     return SearchOutcome(Status.FEASIBLE, stats={"columns": len(columns), "combinations": combos})
+                unverified += 1  # the truth tables say it fits, but no verified network came of it
         stats = {"columns": len(columns), "combinations": combos, "rows": u}
-        return SearchOutcome(Status.INFEASIBLE, proof=ExhaustiveProof(problem.hidden, 2 ** (u - 1), combos), stats=stats)
+        if unverified:
+            stats["unverified_combinations"] = unverified
+            return SearchOutcome(Status.UNKNOWN, stats=stats)
+        return SearchOutcome(Status.INFEASIBLE, proof=ExhaustiveProof(problem.claim(), tuple(cuts)), stats=stats)
 
     @staticmethod
     def _check_size(problem: Problem) -> None:
@@ -168,8 +142,12 @@ class BruteForceSearcher:
     @staticmethod
     def _separable_columns(
         problem: Problem, learner: SeparabilityLearner, deadline: Deadline | None = None
-    ) -> list[np.ndarray] | None:
-        """Every first-layer column with row 0 = +1 that the LP proves separable (None on time-out)."""
+    ) -> tuple[list[np.ndarray], list[ProofCut]] | None:
+        """Every first-layer column with row 0 = +1 that the LP proves separable, and a cut
+        (certificate in rows of the data as given) for each one it proves not separable.
+
+        None on time-out. Raises RuntimeError when the LP leaves a column undecided.
+        """
         u = problem.n_rows
         candidates = np.array(
             [[1] + [1 if (c >> i) & 1 else -1 for i in range(u - 1)] for c in range(2 ** (u - 1))], dtype=np.int8
@@ -181,7 +159,14 @@ class BruteForceSearcher:
             verdicts.extend(learner.check_layer(problem.X, candidates[:, start : start + 256]))
         if any(v.separable is None for v in verdicts):
             raise RuntimeError("the LP left a first-layer column undecided; brute force cannot conclude")
-        return [candidates[:, c] for c, v in enumerate(verdicts) if v.separable]
+        columns = [candidates[:, c] for c, v in enumerate(verdicts) if v.separable]
+        cuts = {}
+        for c, v in enumerate(verdicts):
+            if v.separable is False:
+                rows = tuple(int(problem.row_index[r]) for r in v.certificate.rows)
+                signs = tuple(int(candidates[r, c]) for r in v.certificate.rows)
+                cuts.setdefault((rows, signs), ProofCut(rows, signs, v.certificate.multipliers))
+        return columns, list(cuts.values())
 
 
 def minimum_errors(problem: Problem, learner: SeparabilityLearner) -> int:
@@ -198,7 +183,7 @@ def minimum_errors(problem: Problem, learner: SeparabilityLearner) -> int:
     table_bits = ((tables[:, None] >> np.arange(2**h)) & 1).astype(np.int64)  # (functions, patterns)
     positive = problem.Y[:, 0] > 0
     counts = np.asarray(problem.counts, dtype=np.int64)
-    columns = BruteForceSearcher._separable_columns(problem, learner)
+    columns, _ = BruteForceSearcher._separable_columns(problem, learner)
     best = int(counts.sum())
     for chosen in itertools.combinations_with_replacement(range(len(columns)), h):
         T1 = np.stack([columns[c] for c in chosen], axis=1)

@@ -1,6 +1,6 @@
 """Exact target search with CP-SAT: logic-based Benders decomposition with LP cuts.
 
-The master (:mod:`ftprop_exact.solvers.cpsat_model`) proposes hidden targets that every
+The master (:mod:`ftprop_exact.proofs.master`) proposes hidden targets that every
 layer with +-1 inputs can realise; the exact LP learner checks each first-layer unit over
 the real inputs; a non-separable column's certificate becomes a cut for every first-layer
 unit; repeat until the LP accepts every column (FEASIBLE: the network is assembled and
@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact.assemble import network_excluding_errors
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.certificate import Certificate
-from ftprop_exact.solvers.cpsat_model import MasterModel, MasterSpec, capped, master_spec
-from ftprop_exact.solvers.cpsat_proof import CPSATProof, ProofCut
+from ftprop_exact.proofs.certificate import Certificate
+from ftprop_exact.proofs.master import MasterModel, MasterSpec, capped, master_spec
+from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.cuts import Cut, CutPool
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
@@ -161,9 +162,12 @@ class CPSATSearcher:
                         return SearchOutcome(Status.FEASIBLE, stats=stats)
                     stats["unverified_master_solution"] = True  # should not happen: never trusted
                     break
+                network = network_excluding_errors(problem, T, learner, fit, ~solution.error_rows)
+                if network is not None:
+                    incumbent.offer(network, T)
                 if solution.optimal and not excluded and incumbent.errors is not None and incumbent.errors <= lower_bound:
                     return self._optimal(problem, spec, mode, stats, incumbent)
-                if (solution.optimal and not excluded) or not fit.all_separable:
+                if solution.optimal and not excluded:
                     stats["unverified_master_solution"] = True  # should not happen
                 break  # out of time before proving the optimum, or exclusions void the proof
             master.set_hint(T)
@@ -218,25 +222,20 @@ class CPSATSearcher:
         return found
 
     def _proof(self, problem: Problem, spec: MasterSpec, mode: str, lower_bound: int | None = None) -> CPSATProof:
-        """The proof of the current master: its cuts (rows of the data as given) and settings."""
+        """The proof of the current master: its claim (a weight cap only when it binds) and its cuts."""
         certificates = {(c.rows, c.signs): c.certificate for c in self.cut_pool}
         cuts = []
         for rows, signs in spec.cuts:
             cert = certificates[(rows, signs)]
             original = tuple(int(problem.row_index[r]) for r in rows)
             cuts.append(ProofCut(rows=original, signs=signs, multipliers=cert.multipliers))
-        return CPSATProof(
-            hidden=problem.hidden,
-            first_layer=mode,
-            max_weight=self.max_weight,
-            cuts=tuple(cuts),
-            lower_bound=lower_bound,
-        )
+        cap = self.max_weight if capped(spec, problem, self.max_weight) else None
+        return CPSATProof(problem.claim(lower_bound, cap), mode, tuple(cuts))
 
     def _infeasible(self, problem: Problem, spec: MasterSpec, mode: str, stats: dict[str, Any]) -> SearchOutcome:
         """Package the proof; a weight cap makes it a bounded proof and the answer UNKNOWN."""
         proof = self._proof(problem, spec, mode)
-        if proof.bounded and capped(spec, problem, self.max_weight):
+        if proof.bounded:
             stats["infeasible_with_max_weight"] = self.max_weight
             return SearchOutcome(Status.UNKNOWN, proof=proof, stats=stats)
         return SearchOutcome(Status.INFEASIBLE, proof=proof, stats=stats)
@@ -250,7 +249,7 @@ class CPSATSearcher:
         if bound == 0:
             return SearchOutcome(Status.FEASIBLE, stats=stats)
         proof = self._proof(problem, spec, mode, lower_bound=bound)
-        if proof.bounded and capped(spec, problem, self.max_weight):
+        if proof.bounded:
             stats["optimal_with_max_weight"] = self.max_weight
             return SearchOutcome(Status.UNKNOWN, proof=proof, stats=stats)
         return SearchOutcome(Status.OPTIMAL, proof=proof, stats=stats)

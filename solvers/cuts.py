@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ftprop_exact.solvers.certificate import Certificate
+from ftprop_exact.proofs.certificate import Certificate
 
 
 @dataclass(frozen=True)

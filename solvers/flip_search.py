@@ -38,7 +38,8 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork, apply_activation
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict, verified_separator
-from ftprop_exact.solvers.certificate import Certificate
+from ftprop_exact.proofs.certificate import Certificate
+from ftprop_exact.solvers.single_layer import single_layer_outcome
 from ftprop_exact.solvers.cuts import Cut, CutPool
 from ftprop_exact.solvers.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.lp import fit_hinge
@@ -799,8 +800,6 @@ def without_hidden_layers(
 ) -> SearchOutcome:
     """Decide a problem without hidden layers (one LP per output unit; a certificate is a
     proof), for callers of ``search`` that bypass :func:`ftprop_exact.solve`."""
-    from ftprop_exact.api import single_layer_outcome  # api imports the searchers lazily
-
     stats.layer_calls[0] += 1
     outcome = single_layer_outcome(problem, learner, incumbent)
     stats.lp_checks += int(outcome.stats.get("lp_checks", 0))

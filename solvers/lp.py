@@ -2,7 +2,7 @@
 
 For each unit the learner returns either a separator verified rigorously on every row, or
 a non-separability certificate verified in exact arithmetic (see
-:mod:`ftprop_exact.solvers.certificate`). Three things keep it fast when ``m >> n``:
+:mod:`ftprop_exact.proofs.certificate`). Three things keep it fast when ``m >> n``:
 
 1. identical input rows are merged once per layer (hidden layers have few distinct +-1
    patterns); a merged row with both targets is an immediate two-row certificate;
@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 from ftprop_exact.rows import RowGroups, group_identical_rows
 from ftprop_exact.solvers.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
-from ftprop_exact.solvers.certificate import (
+from ftprop_exact.proofs.certificate import (
     Certificate,
     exact_certificate,
     decide_exactly,
@@ -325,7 +326,8 @@ def fit_hinge(A: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = N
     t = np.asarray(t, dtype=np.float64).reshape(-1)
     c_rows = np.ones(m) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     c = np.concatenate([np.zeros(n + 1), c_rows])
-    A_ub = np.hstack([-t[:, None] * A, -t[:, None], -np.eye(m)])
+    # sparse: the slack block is an m x m identity (memory linear in the rows)
+    A_ub = sparse.hstack([sparse.csr_matrix(-t[:, None] * A), sparse.csr_matrix(-t[:, None]), -sparse.identity(m, format="csr")])
     bounds = [(None, None)] * (n + 1) + [(0, None)] * m
     res = linprog(c, A_ub=A_ub, b_ub=-np.ones(m), bounds=bounds, method="highs")
     if res.status != 0:

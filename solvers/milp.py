@@ -24,7 +24,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.cpsat_model import muroga_bound
+from ftprop_exact.proofs.master import muroga_bound
 from ftprop_exact.solvers.lp import power_of_two_scale
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status

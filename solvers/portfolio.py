@@ -24,7 +24,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
 from ftprop_exact.solvers.cpsat import CPSATSearcher, default_threads
-from ftprop_exact.solvers.cpsat_model import boolean_encoding
+from ftprop_exact.proofs.master import boolean_encoding
 from ftprop_exact.solvers.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status

@@ -36,9 +36,7 @@ class Incumbent:
 
     def offer(self, network: ThresholdNetwork, hidden_targets: list[np.ndarray] | None = None) -> bool:
         """Verify ``network`` on the data as given; keep it if it beats the incumbent."""
-        errors, exact = training_errors(self.problem, network)
-        if not exact and errors == 0:
-            errors = 1  # a sign that rounding could flip is not a fit: rank it below exact fits
+        errors, exact = training_errors(self.problem, network)  # rigorous: uncertain rows count as wrong
         with self._lock:
             if self.errors is None or errors < self.errors:
                 self.network, self.errors, self.exact = network, errors, exact

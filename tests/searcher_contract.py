@@ -97,7 +97,7 @@ class SearcherContract:
         result = self.solve(data, (4, 3), time_limit=0.0)
         assert result.status is Status.UNKNOWN
         assert result.network is not None and offered
-        assert result.errors == offered[0] == result.network.verify(data.X, data.Y).errors
+        assert result.errors == offered[0] == result.network.verify(data.X, data.Y).errors_upper
 
     def test_short_time_limit_is_anytime_and_never_worse_than_the_start(self, monkeypatch):
         offered = _record_offers(monkeypatch)
@@ -105,7 +105,7 @@ class SearcherContract:
         result = self.solve(data, (6, 4), time_limit=0.5)
         assert result.status in (Status.UNKNOWN, Status.FEASIBLE)
         assert result.errors == min(offered) <= offered[0]
-        assert result.network.verify(data.X, data.Y).errors == result.errors
+        assert result.network.verify(data.X, data.Y).errors_upper == result.errors
         assert result.stats["seconds"] < 2.0
 
     def test_keyboard_interrupt_returns_the_best_network_so_far(self, monkeypatch):
@@ -179,7 +179,7 @@ def _record_offers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     real = Incumbent.offer
 
     def offer(self: Incumbent, network: Any, hidden_targets: Any = None) -> bool:
-        offered.append(network.verify(self.problem.data.X, self.problem.data.Y).errors)
+        offered.append(network.verify(self.problem.data.X, self.problem.data.Y).errors_upper)
         return real(self, network, hidden_targets)
 
     monkeypatch.setattr(Incumbent, "offer", offer)

@@ -20,7 +20,7 @@ def test_duplicate_rows_with_two_labels_are_infeasible_with_their_row_numbers():
     assert result.status is Status.INFEASIBLE
     assert isinstance(result.proof, DuplicateConflictProof) and result.proof.rows == (0, 2)
     assert result.proof.verify(make_dataset(X, [0, 1, 1]))
-    assert not DuplicateConflictProof((0, 1)).verify(make_dataset(X, [0, 1, 1]))
+    assert not DuplicateConflictProof(result.proof.claim, (0, 1)).verify(make_dataset(X, [0, 1, 1]))
 
 
 def test_no_hidden_layer_is_decided_by_the_lp_with_a_certificate():

@@ -21,7 +21,7 @@ from ftprop_exact.benchmarks.report import VBS, summarize, write_report
 from ftprop_exact.benchmarks.results import append_record, read_records, results_path
 from ftprop_exact.benchmarks.runner import run_benchmark, run_job
 from ftprop_exact.network import Layer, ThresholdNetwork
-from ftprop_exact.proofs import DuplicateConflictProof
+from ftprop_exact.proofs import Claim, DuplicateConflictProof
 from ftprop_exact.solvers import registry
 from ftprop_exact.solvers.gradient import GradientSearcher, forward_pass, ftprop_mb_gradients
 from ftprop_exact.solvers.losses import make_loss
@@ -37,7 +37,7 @@ class LiarSearcher:
     name = "liar"
 
     def search(self, problem, learner, deadline, incumbent, rng):
-        return SearchOutcome(Status.INFEASIBLE, proof=DuplicateConflictProof((0, 1)))
+        return SearchOutcome(Status.INFEASIBLE, proof=DuplicateConflictProof(problem.claim(), (0, 1)))
 
 
 class SleeperSearcher:
@@ -207,7 +207,7 @@ def test_runner_writes_checks_and_resumes(tmp_path):
     records = {r["run"]: r for r in read_records(results_path(out))}
     assert set(records) == {f"parity2-pm1-h{w}|{s}|0" for w in (1, 2) for s in ("cpsat", "sste")}
     assert records["parity2-pm1-h1|cpsat|0"]["status"] == "INFEASIBLE" and records["parity2-pm1-h1|cpsat|0"]["solved"]
-    assert records["parity2-pm1-h1|cpsat|0"]["check"].endswith("proof re-checked")
+    assert records["parity2-pm1-h1|cpsat|0"]["check"].startswith("cpsat-benders proof re-checked: no network with hidden [1]")
     assert records["parity2-pm1-h2|sste|0"]["check"] == "network re-verified"
     assert records["parity2-pm1-h1|sste|0"]["status"] == "UNKNOWN" and not records["parity2-pm1-h1|sste|0"]["solved"]
     assert json.load(open(out / "meta.json"))["skipped_solvers"]
@@ -224,7 +224,7 @@ def test_runner_writes_checks_and_resumes(tmp_path):
     assert len(list(read_records(results_path(out)))) == 4
 
 
-def test_wrong_answers_are_caught_and_fail_the_command(tmp_path, fake_solvers, monkeypatch, capsys):
+def test_lies_never_get_past_solve(tmp_path, fake_solvers, monkeypatch, capsys):
     from ftprop_exact.commands import bench
 
     unknown = dataclasses.replace(_tiny()[0], id="xor-unknown-truth", truth=None)
@@ -233,14 +233,31 @@ def test_wrong_answers_are_caught_and_fail_the_command(tmp_path, fake_solvers, m
     parser = argparse.ArgumentParser()
     bench.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["bench", "--solvers", "liar,cpsat", "--out", str(tmp_path / "b")])
-    assert bench.run(args) == 3
-    captured = capsys.readouterr()
-    assert "WRONG ANSWER" in captured.err and "virtual best" in captured.out and "cactus plot:" in captured.out
+    assert bench.run(args) == 0
     records = {r["run"]: r for r in read_records(results_path(tmp_path / "b"))}
-    assert "FEASIBLE by construction" in records["parity2-pm1-h2|liar|0"]["check"]
-    assert "does not re-check" in records["xor-unknown-truth|liar|0"]["check"]
-    assert all(r["wrong"] == (r["solver"] == "liar") for r in records.values())
-    assert "WRONG ANSWER" in open(tmp_path / "b" / "summary.md").read()
+    for instance in ("parity2-pm1-h2", "xor-unknown-truth"):
+        record = records[f"{instance}|liar|0"]
+        assert record["status"] == "UNKNOWN" and not record["wrong"] and not record["solved"]
+    assert not any(r["wrong"] for r in records.values())
+
+
+def test_forged_answers_are_caught_and_fail_the_command(tmp_path, monkeypatch, capsys):
+    from ftprop_exact.benchmarks.verdicts import check_answer
+
+    below, at = _tiny()  # XOR: width 1 INFEASIBLE, width 2 FEASIBLE
+    proof = solve(below.data, hidden=below.hidden, searcher="cpsat").proof.to_dict()
+    assert not check_answer(below, "INFEASIBLE", {"proof": proof}).wrong
+    open_truth = dataclasses.replace(at, truth=None)
+    # a true proof about width 1, presented as the answer for width 2
+    check = check_answer(open_truth, "INFEASIBLE", {"proof": proof})
+    assert check.wrong and "not the question" in check.note
+    # the claim edited to match the question: the rebuilt width-2 master is feasible
+    proof["claim"]["hidden"] = list(at.hidden)
+    check = check_answer(open_truth, "INFEASIBLE", {"proof": proof})
+    assert check.wrong and "not infeasible" in check.note
+    assert check_answer(at, "INFEASIBLE", {"proof": proof}).wrong  # truth FEASIBLE
+    conflict = DuplicateConflictProof(Claim.of(at.data, at.hidden), (0, 1)).to_dict()  # rows 0, 1 differ
+    assert "does not re-check" in check_answer(open_truth, "INFEASIBLE", {"proof": conflict}).note
 
 
 def _job(solver: str, instance: suites.Instance, **kw) -> Job:

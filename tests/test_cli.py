@@ -103,8 +103,9 @@ def test_check_proves_parity_width_n_minus_1_infeasible_and_n_feasible(tmp_path,
     below = ftprop("check", str(data), "--hidden", str(n - 1), "--solver", "cpsat", "--proof", str(proof))
     assert below.returncode == 20, below.stderr
     assert verdict_lines(below.stdout) == ["s INFEASIBLE"]
-    checked = ftprop("verify-proof", str(data), "--proof", str(proof))
-    assert checked.returncode == 0 and verdict_lines(checked.stdout) == ["s VERIFIED"]
+    checked = ftprop("verify-proof", str(data), "--proof", str(proof), "--hidden", str(n - 1))
+    claim = f"no network with hidden [{n - 1}] (sign units, real weights) fits every example"
+    assert checked.returncode == 0 and verdict_lines(checked.stdout) == [f"s VERIFIED: {claim}"]
     network = tmp_path / "net.json"
     at = ftprop("check", str(data), "--hidden", str(n), "--json", "--network", str(network))
     assert at.returncode == 10, at.stderr
@@ -119,7 +120,8 @@ def test_verify_proof_rejects_a_proof_for_other_data(tmp_path):
     proof = tmp_path / "proof.json"
     assert ftprop("check", str(data3), "--hidden", "2", "--proof", str(proof)).returncode == 20
     proc = ftprop("verify-proof", str(data4), "--proof", str(proof))
-    assert proc.returncode == 2 and "other data" in proc.stderr
+    assert proc.returncode == 3 and verdict_lines(proc.stdout) == ["s REJECTED"]
+    assert "the data differs from the data the proof was made for" in proc.stdout
 
 
 def test_verify_proof_rejects_a_tampered_proof(tmp_path):
@@ -127,7 +129,7 @@ def test_verify_proof_rejects_a_tampered_proof(tmp_path):
     proof = tmp_path / "proof.json"
     assert ftprop("check", str(data), "--hidden", "2", "--proof", str(proof)).returncode == 20
     document = json.loads(proof.read_text())
-    document["proof"]["hidden"] = [3]  # claim that three units do not suffice
+    document["proof"]["claim"]["hidden"] = [3]  # claim that three units do not suffice
     proof.write_text(json.dumps(document))
     proc = ftprop("verify-proof", str(data), "--proof", str(proof))
     assert proc.returncode == 3 and verdict_lines(proc.stdout) == ["s REJECTED"]

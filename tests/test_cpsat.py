@@ -10,8 +10,11 @@ import pytest
 from ftprop_exact import Status, make_dataset, solve
 from ftprop_exact.solvers.brute import BruteForceSearcher, threshold_truth_tables
 from ftprop_exact.solvers.cpsat import CPSATSearcher
-from ftprop_exact.solvers.cpsat_model import muroga_bound
-from ftprop_exact.solvers.cpsat_proof import CPSATProof, ProofCut, verify_cpsat_proof
+from ftprop_exact.proofs.master import muroga_bound
+from dataclasses import replace
+
+from ftprop_exact.proofs.benders import CPSATProof, ProofCut
+from ftprop_exact.proofs.check import check_proof
 
 
 def parity(n: int, encoding: str = "01") -> tuple[np.ndarray, np.ndarray]:
@@ -97,16 +100,16 @@ def test_tampered_proofs_are_rejected():
     result = solve(data, hidden=[1], searcher=CPSATSearcher(first_layer="cuts"), time_limit=60)
     assert result.status is Status.INFEASIBLE
     proof = result.proof
-    assert verify_cpsat_proof(proof, data)[0]
+    assert check_proof(proof, data).ok
     # dropping every cut makes the master satisfiable: the re-solve must notice
-    empty = CPSATProof(proof.hidden, proof.first_layer, None, ())
-    ok, why = verify_cpsat_proof(empty, data)
-    assert not ok and "not infeasible" in why
+    empty = CPSATProof(proof.claim, proof.first_layer, ())
+    check = check_proof(empty, data)
+    assert not check.ok and "not infeasible" in check.reason
     # a wrong multiplier breaks the exact certificate check
     first = proof.cuts[0]
     bad = ProofCut(first.rows, first.signs, tuple(reversed(first.multipliers)) if len(set(first.multipliers)) > 1 else (first.multipliers[0] * 2,) + first.multipliers[1:])
-    ok, why = verify_cpsat_proof(CPSATProof(proof.hidden, proof.first_layer, None, (bad,) + proof.cuts[1:]), data)
-    assert not ok and "certificate" in why
+    check = check_proof(CPSATProof(proof.claim, proof.first_layer, (bad,) + proof.cuts[1:]), data)
+    assert not check.ok and "certificate" in check.reason
     # round trip through JSON form
     assert CPSATProof.from_dict(proof.to_dict()) == proof
 
@@ -178,8 +181,8 @@ def test_min_errors_equals_the_brute_force_optimum(block):
         else:
             assert result.status is Status.OPTIMAL and result.lower_bound == optimum
             assert result.proof.verify(data)
-            weaker = CPSATProof(result.proof.hidden, result.proof.first_layer, None, result.proof.cuts, optimum + 1)
-            assert not weaker.verify(data)  # a bound above the optimum must be rejected
+            stronger = replace(result.proof, claim=replace(result.proof.claim, lower_bound=optimum + 1))
+            assert not stronger.verify(data)  # a bound above the optimum must be rejected
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])

@@ -7,7 +7,7 @@ import numpy as np
 from ftprop_exact import Status, solve
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers import flip_search
-from ftprop_exact.solvers.certificate import verify_certificate
+from ftprop_exact.proofs.certificate import verify_certificate
 from ftprop_exact.solvers.local_search import LocalSearcher
 from searcher_contract import SearcherContract, planted, warm_learner  # noqa: F401 (fixture)
 

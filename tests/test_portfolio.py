@@ -121,7 +121,7 @@ def test_searchers_with_cut_pools_and_locks_pickle(name):
     from fractions import Fraction
 
     from ftprop_exact.solvers import make_searcher
-    from ftprop_exact.solvers.certificate import Certificate
+    from ftprop_exact.proofs.certificate import Certificate
     from ftprop_exact.solvers.cuts import Cut
 
     searcher = make_searcher(name)

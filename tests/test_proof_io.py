@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from ftprop_exact import DataError, Status, make_dataset, solve
-from ftprop_exact.proof_io import load_proof, proof_from_dict, save_proof
+from ftprop_exact.proofs.check import check_proof
+from ftprop_exact.proofs.io import load_proof, proof_from_dict, save_proof
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +23,13 @@ def test_round_trip_keeps_the_proof_and_checks_the_data(tmp_path, parity3):
     result = solve(parity3, hidden=[2], searcher="cpsat")
     assert result.status is Status.INFEASIBLE
     path = tmp_path / "proof.json"
-    save_proof(path, result.proof, parity3, result.hidden)
-    proof, document = load_proof(path, parity3)
-    assert proof == result.proof and document["hidden"] == [2]
+    save_proof(path, result.proof, parity3)
+    proof, document = load_proof(path)
+    assert proof == result.proof and document["proof"]["claim"]["hidden"] == [2]
     assert proof.verify(parity3)
     other = make_dataset(parity3.X, 1 - parity3.y, name="flipped")
-    with pytest.raises(DataError, match="other data"):
-        load_proof(path, other)
+    check = check_proof(proof, other)
+    assert not check.ok and "differs from the data the proof was made for" in check.reason
 
 
 @pytest.mark.parametrize(
@@ -37,18 +38,20 @@ def test_round_trip_keeps_the_proof_and_checks_the_data(tmp_path, parity3):
         ("not json", "not a readable JSON"),
         (json.dumps({"format": "something"}), "not an ftprop proof"),
         (json.dumps({"format": "ftprop-proof", "version": 99}), "version"),
+        (json.dumps({"format": "ftprop-proof", "version": 1, "hidden": [], "proof": {}}), "version 1 files"),
+        (json.dumps({"format": "ftprop-proof", "version": 2, "hidden": [3], "proof": {}}), "unexpected field"),
     ],
 )
 def test_malformed_files_are_rejected(tmp_path, parity3, content, message):
     path = tmp_path / "proof.json"
     path.write_text(content)
     with pytest.raises(DataError, match=message):
-        load_proof(path, parity3)
+        load_proof(path)
 
 
 def test_missing_file_and_unknown_kind(tmp_path, parity3):
     with pytest.raises(DataError, match="not found"):
-        load_proof(tmp_path / "nope.json", parity3)
+        load_proof(tmp_path / "nope.json")
     with pytest.raises(DataError, match="unknown proof kind"):
         proof_from_dict({"kind": "trust-me"})
 
@@ -61,6 +64,6 @@ def test_every_proof_kind_round_trips_and_verifies(tmp_path, parity3, searcher, 
     result = solve(parity3, hidden=hidden, searcher=searcher)
     assert result.status is Status.INFEASIBLE and result.proof.kind == kind
     path = tmp_path / "proof.json"
-    save_proof(path, result.proof, parity3, result.hidden)
-    proof, _ = load_proof(path, parity3)
-    assert proof.verify(parity3)
+    save_proof(path, result.proof, parity3)
+    proof, _ = load_proof(path)
+    assert proof == result.proof and proof.verify(parity3)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftprop_exact.solvers import Certificate, LPLearner, make_learner, verify_certificate
-from ftprop_exact.solvers.certificate import decide_exactly, exact_certificate
+from ftprop_exact.proofs.certificate import decide_exactly, exact_certificate
 from oracles import separable_by_enumeration, separable_by_integer_weights, separates_exactly
 
 

@@ -14,7 +14,7 @@ from ftprop_exact.commands.signals import interrupt_on_signals
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
-from ftprop_exact.proof_io import save_proof
+from ftprop_exact.proofs.io import save_proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import searcher_names
 
@@ -130,7 +130,7 @@ def write_artifacts(args: argparse.Namespace, result: Result, data: Dataset) -> 
     if getattr(args, "network", None) and result.network is not None:
         result.network.save(args.network)
     if getattr(args, "proof", None) and result.proof is not None:
-        save_proof(args.proof, result.proof, data, result.hidden)
+        save_proof(args.proof, result.proof, data)
 
 
 def result_json(args: argparse.Namespace, result: Result, data: Dataset) -> dict[str, Any]:
@@ -145,12 +145,14 @@ def result_json(args: argparse.Namespace, result: Result, data: Dataset) -> dict
 def proof_summary(result: Result) -> dict[str, Any]:
     """A short description of the proof (the full proof goes to ``--proof FILE``)."""
     full = result.proof.to_dict()
-    summary = {"kind": full["kind"]}
-    if "cuts" in full:
-        summary["cuts"] = len(full["cuts"])
-    if getattr(result.proof, "bounded", False):
-        summary["infeasible_with_max_weight"] = full.get("max_weight")
-    for key in ("rows", "unit", "first_layer", "combinations_checked"):
+    claim = result.proof.claim
+    summary: dict[str, Any] = {"kind": full["kind"], "claim": claim.describe()}
+    for key in ("cuts", "sets"):
+        if key in full:
+            summary[key] = len(full[key])
+    if claim.bounded:
+        summary["infeasible_with_max_weight"] = claim.max_weight
+    for key in ("rows", "unit", "first_layer"):
         if key in full:
             summary[key] = full[key]
     return summary

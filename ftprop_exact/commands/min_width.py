@@ -10,7 +10,7 @@ from ftprop_exact.commands.check import add_run_arguments, run_interruptibly
 from ftprop_exact.commands.data_args import add_data_arguments, describe
 from ftprop_exact.errors import DataError
 from ftprop_exact.min_width import min_width
-from ftprop_exact.proof_io import save_proof
+from ftprop_exact.proofs.io import save_proof
 
 HELP = "find the smallest hidden width (one hidden layer) that fits the data exactly"
 
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.network and result.network is not None:
         result.network.save(args.network)
     if args.proof and result.proof is not None:
-        save_proof(args.proof, result.proof, data, (result.lower_bound - 1,))
+        save_proof(args.proof, result.proof, data)
     if args.json:
         output.json_object({**result.to_dict(), "seconds": deadline.elapsed(), "version": __version__})
     else:

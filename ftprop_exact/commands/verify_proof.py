@@ -1,18 +1,24 @@
-"""``ftprop verify-proof``: re-check an infeasibility proof independently of the run that made it."""
+"""``ftprop verify-proof``: re-check a proof, and the claim it makes, independently of the run that made it."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
+from dataclasses import replace
 
 from ftprop_exact import __version__
 from ftprop_exact.commands import output
+from ftprop_exact.commands.check import parse_hidden
 from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
-from ftprop_exact.proof_io import load_proof
+from ftprop_exact.errors import DataError
+from ftprop_exact.network import ACTIVATIONS
+from ftprop_exact.proofs.check import ProofCheck, check_proof
+from ftprop_exact.proofs.claim import Claim
+from ftprop_exact.proofs.io import load_proof
 
-HELP = "re-check an infeasibility proof: certificates in exact arithmetic, master re-solved"
+HELP = "re-check a proof and the claim it makes: certificates in exact arithmetic, master re-solved"
 EXIT_VERIFIED = 0
 EXIT_REJECTED = 3
+EXIT_VERIFIED_BOUNDED = 4
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,33 +27,89 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_arguments(parser)
     parser.add_argument("--proof", required=True, metavar="FILE", help="proof file written by ftprop check --proof")
     parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="for re-solving a master (default: none)")
+    required = parser.add_argument_group("require a claim (any difference: s REJECTED, exit 3)")
+    required.add_argument("--hidden", type=parse_hidden, default=None, metavar="W[,W...]", help="the hidden widths (0: none)")
+    required.add_argument("--activation", choices=ACTIVATIONS, default=None, help="the activation")
+    required.add_argument("--min-errors", action="store_true", help="a lower bound on errors (not infeasibility)")
+    required.add_argument("--feasibility", action="store_true", help="infeasibility (not a lower bound on errors)")
+    required.add_argument("--lower-bound", type=int, default=None, metavar="N", help="this lower bound on errors")
+    required.add_argument("--max-weight", type=int, default=None, metavar="K", help="a claim bounded by |w| <= K")
+    required.add_argument("--unbounded", action="store_true", help="an unbounded claim (no weight cap)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser.set_defaults(run=run)
 
 
+def required_claim(args: argparse.Namespace, claim: Claim) -> Claim:
+    """The proof's claim with every field the user fixed replaced by the required value."""
+    if args.min_errors and args.feasibility:
+        raise DataError("--min-errors and --feasibility contradict each other")
+    if args.max_weight is not None and args.unbounded:
+        raise DataError("--max-weight and --unbounded contradict each other")
+    if args.lower_bound is not None and (args.feasibility or args.lower_bound < 1):
+        raise DataError("--lower-bound needs a positive bound on errors (with --min-errors, or alone)")
+    changes: dict = {}
+    if args.hidden is not None:
+        changes["hidden"] = tuple(args.hidden)
+    if args.activation is not None:
+        changes["activation"] = args.activation
+    if args.feasibility:
+        changes.update(objective="feasibility", lower_bound=None)
+    if args.min_errors or args.lower_bound is not None:
+        changes["objective"] = "min_errors"
+        changes["lower_bound"] = args.lower_bound if args.lower_bound is not None else claim.lower_bound
+    if args.max_weight is not None:
+        changes["max_weight"] = args.max_weight
+    if args.unbounded:
+        changes["max_weight"] = None
+    try:
+        return replace(claim, **changes)
+    except DataError as exc:  # e.g. --min-errors on an infeasibility proof: no bound to keep
+        raise _Mismatch(f"the required claim is not the proof's ({exc})") from None
+
+
+class _Mismatch(Exception):
+    """The required claim cannot even be formed from the proof's."""
+
+
+def verdict_line(check: ProofCheck) -> str:
+    """``s VERIFIED: <claim>``, ``s VERIFIED-BOUNDED: <claim>`` or ``s REJECTED``."""
+    if not check.ok:
+        return "s REJECTED"
+    return f"s {'VERIFIED-BOUNDED' if check.bounded else 'VERIFIED'}: {check.claim.describe()}"
+
+
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 and ``s VERIFIED`` when the proof holds; exit 3 and ``s REJECTED`` when it does not."""
+    """Exit 0 ``s VERIFIED``; 4 ``s VERIFIED-BOUNDED`` (a weight-capped claim); 3 ``s REJECTED``."""
     data = load_from_args(args)
-    proof, document = load_proof(args.proof, data)
-    options = {"time_limit": args.time_limit} if "time_limit" in inspect.signature(proof.verify).parameters else {}
-    verified = bool(proof.verify(data, **options))
-    bounded = getattr(proof, "bounded", False)
+    proof, _ = load_proof(args.proof)
+    try:
+        expected = required_claim(args, proof.claim)
+        check = check_proof(proof, data, expected, thorough=True, time_limit=args.time_limit)
+    except _Mismatch as exc:
+        check = ProofCheck(False, proof.claim, str(exc), False)
+    if check.ok:
+        code = EXIT_VERIFIED_BOUNDED if check.bounded else EXIT_VERIFIED
+    else:
+        code = EXIT_REJECTED
     if args.json:
         output.json_object(
             {
-                "verified": verified,
+                "verified": check.ok,
+                "bounded": check.ok and check.bounded,
                 "kind": proof.kind,
-                "hidden": document.get("hidden"),
-                "bounded_max_weight": getattr(proof, "max_weight", None) if bounded else None,
+                "claim": check.claim.to_dict(),
+                "claim_text": check.claim.describe(),
+                "reason": check.reason,
                 "data": data.name,
                 "version": __version__,
             }
         )
-    else:
-        output.comment(f"ftprop_exact {__version__} verify-proof")
-        output.comment(describe(data))
-        output.comment(f"proof kind {proof.kind}, hidden {document.get('hidden')}")
-        if bounded:
-            output.comment(f"this proof only covers weights with |w| <= {proof.max_weight}")
-        print("s VERIFIED" if verified else "s REJECTED")
-    return EXIT_VERIFIED if verified else EXIT_REJECTED
+        return code
+    output.comment(f"ftprop_exact {__version__} verify-proof")
+    output.comment(describe(data))
+    output.comment(f"proof kind {proof.kind}; it claims: {proof.claim.describe()}")
+    output.comment(("checked: " if check.ok else "rejected: ") + check.reason)
+    if check.ok and check.bounded:
+        output.comment(f"this proof only covers weights with |w| <= {check.claim.max_weight}: not an unconditional proof")
+    print(verdict_line(check))
+    return code

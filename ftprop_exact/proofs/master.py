@@ -7,7 +7,7 @@ every input column takes only two values) is modelled EXACTLY with integer weigh
 a unit with fan-in ``k`` separates its targets iff integers ``|w_p| <= B(k)``, ``|b| <= B(k)``
 give ``t_i (w . s_i + b) >= 1`` on every row, where ``B(k) = floor((k+1)^((k+1)/2) / 2^k)``
 (Muroga's bound; the proof, by Cramer's rule, Hadamard's inequality and the divisibility of
-+-1 determinants by ``2^k``, is in docs/algorithms.md). Products ``w_p * s_p`` of an integer
++-1 determinants by ``2^k``, is in docs/exact_search.md). Products ``w_p * s_p`` of an integer
 weight and a target literal become integer variables fixed by enforcement literals.
 
 The first layer over real inputs is not modelled: the LP checks each proposed column and a
@@ -259,7 +259,8 @@ class MasterModel:
             ]
             objective = int(round(solver.objective_value)) if minimising else None
             optimal = status == cp_model.OPTIMAL or not minimising
-            return MasterSolution("FEASIBLE", T, objective, bound, optimal)
+            error_rows = None if not minimising else np.array([solver.boolean_value(e) for e in self.errors], dtype=bool)
+            return MasterSolution("FEASIBLE", T, objective, bound, optimal, error_rows)
         if status == cp_model.INFEASIBLE:
             return MasterSolution("INFEASIBLE", None, None, None, True)
         return MasterSolution("UNKNOWN", None, None, bound, False)
@@ -280,6 +281,8 @@ class MasterSolution:
         Proven lower bound on the master's error cost (minimising errors only).
     optimal : bool
         The solution is optimal for the master (always True when not minimising).
+    error_rows : ndarray of bool or None
+        Minimising errors: the rows the solution lets be wrong.
     """
 
     status: str
@@ -287,6 +290,7 @@ class MasterSolution:
     objective: int | None
     bound: int | None
     optimal: bool
+    error_rows: np.ndarray | None = None
 
 
 def solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:

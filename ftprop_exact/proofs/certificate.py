@@ -50,7 +50,10 @@ class Certificate:
     @classmethod
     def from_dict(cls, data: dict) -> Certificate:
         """Rebuild a certificate from :meth:`to_dict` output (exact multipliers are used)."""
-        rows = tuple(int(r) for r in data["rows"])
+        rows = data["rows"]
+        if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in rows):
+            raise ValueError(f"certificate rows must be a list of integers; got {rows!r}")
+        rows = tuple(rows)
         multipliers = tuple(Fraction(s) for s in data["multipliers_exact"])
         if len(rows) != len(multipliers):
             raise ValueError("certificate rows and multipliers differ in length")

@@ -1,0 +1,157 @@
+"""Proofs of the exact CP-SAT engine (logic-based Benders), and their independent re-check.
+
+A proof lists the first-layer cuts (each with its exact certificate, in rows of the data as
+given) that the final master used. Everything else is read from the claim: the master is
+rebuilt from the data and the claim's widths, weight cap and error bound (the Muroga weight
+bounds are recomputed, never read), the cuts are added, and the master is solved again: it
+must be infeasible. Re-checking means: every certificate verified in exact arithmetic, then
+(thorough check) the rebuilt master re-solved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ftprop_exact.data import Dataset
+from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields
+from ftprop_exact.proofs.certificate import Certificate, verify_certificate
+from ftprop_exact.proofs.claim import Claim
+from ftprop_exact.proofs.master import MasterModel, master_spec
+
+FIRST_LAYER_MODES = ("exact", "cuts")
+
+
+@dataclass(frozen=True)
+class ProofCut:
+    """A first-layer cut in rows of the data as given, with its certificate."""
+
+    rows: tuple[int, ...]
+    signs: tuple[int, ...]
+    multipliers: tuple[Fraction, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form with exact ``"p/q"`` multipliers."""
+        return {
+            "rows": list(self.rows),
+            "signs": list(self.signs),
+            "multipliers_exact": [f"{x.numerator}/{x.denominator}" for x in self.multipliers],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ProofCut:
+        """Inverse of :meth:`to_dict` (strict: exactly these fields)."""
+        if not isinstance(d, dict) or set(d) != {"rows", "signs", "multipliers_exact"}:
+            raise ValueError(f"a cut has exactly the fields rows, signs and multipliers_exact; got {d!r}")
+        if not isinstance(d["multipliers_exact"], list) or not all(isinstance(x, str) for x in d["multipliers_exact"]):
+            raise ValueError("multipliers_exact must be a list of 'p/q' strings")
+        return cls(
+            rows=int_list(d["rows"], "cut rows"),
+            signs=int_list(d["signs"], "cut signs"),
+            multipliers=tuple(Fraction(x) for x in d["multipliers_exact"]),
+        )
+
+    def verify(self, X: np.ndarray) -> bool:
+        """Exactly re-check that these rows cannot carry this pattern in the input space."""
+        if len(self.rows) != len(self.signs) or any(s not in (-1, 1) for s in self.signs):
+            return False
+        if not all(0 <= r < X.shape[0] for r in self.rows):
+            return False
+        t = np.ones(X.shape[0], dtype=np.int8)
+        t[list(self.rows)] = self.signs
+        return verify_certificate(X, t, Certificate(self.rows, self.multipliers))
+
+
+@dataclass(frozen=True)
+class CPSATProof(ProofBase):
+    """The claim, shown by the CP-SAT master with these first-layer cuts being infeasible.
+
+    Attributes
+    ----------
+    claim : Claim
+        Widths, error bound and weight cap of the rebuilt master.
+    first_layer : {"exact", "cuts"}
+        Whether layer 1 was modelled with integer weights (Boolean data) or by cuts.
+    cuts : tuple of ProofCut
+        First-layer cuts used by the final master.
+    """
+
+    claim: Claim
+    first_layer: str
+    cuts: tuple[ProofCut, ...]
+    kind: str = "cpsat-benders"
+    cheap = False
+
+    @property
+    def bounded(self) -> bool:
+        """True when a weight cap makes this a proof about bounded weights only."""
+        return self.claim.bounded
+
+    @property
+    def lower_bound(self) -> int | None:
+        """Minimising errors: the proven lower bound (None for an infeasibility proof)."""
+        return self.claim.lower_bound
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (re-checkable with ``ftprop verify-proof``)."""
+        return {
+            "kind": self.kind,
+            "claim": self.claim.to_dict(),
+            "first_layer": self.first_layer,
+            "cuts": [c.to_dict() for c in self.cuts],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CPSATProof:
+        """Inverse of :meth:`to_dict` (strict: exactly these fields)."""
+        d = parse_fields(d, "cpsat-benders", ("first_layer", "cuts"))
+        if not isinstance(d["cuts"], list):
+            raise ValueError("cuts must be a list")
+        return cls(Claim.from_dict(d["claim"]), str(d["first_layer"]), tuple(ProofCut.from_dict(c) for c in d["cuts"]))
+
+    def structure_problem(self) -> str | None:
+        """The master needs a hidden layer and a known first-layer mode."""
+        if not self.claim.hidden:
+            return "a CP-SAT proof needs at least one hidden layer"
+        if self.first_layer not in FIRST_LAYER_MODES:
+            return f"unknown first_layer {self.first_layer!r}"
+        return None
+
+    def check_body(self, data: Dataset, thorough: bool = True, time_limit: float | None = None) -> tuple[bool, str]:
+        """Every certificate exactly; thorough: also rebuild the master and re-solve it."""
+        for k, cut in enumerate(self.cuts):
+            if not cut.verify(data.X):
+                return False, f"cut {k} (rows {list(cut.rows)}): certificate does not verify"
+        if not thorough:
+            return True, f"{len(self.cuts)} certificates verified exactly (master not re-solved)"
+        try:
+            master = rebuild_master(self, data)
+        except ValueError as exc:
+            return False, str(exc)
+        status = master.solve(time_limit if time_limit is not None else 1e9, 1, seed=0).status
+        if status != "INFEASIBLE":
+            return False, f"the rebuilt master is {status.lower()}, not infeasible"
+        return True, f"{len(self.cuts)} certificates verified exactly; rebuilt master infeasible"
+
+
+def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
+    """The master implied by the data and the proof's claim (bounds recomputed), with its cuts."""
+    claim = proof.claim
+    minimising = claim.objective == "min_errors"
+    problem = Problem.build(data, claim.hidden, claim.activation, merge="examples" if minimising else "features")
+    if problem.conflict is not None:
+        raise ValueError("the data has identical rows with different labels (a duplicate-conflict proof applies)")
+    spec, _ = master_spec(problem, proof.first_layer, claim.max_weight, claim.objective)
+    if minimising:
+        spec.max_errors = claim.minimum_errors - 1
+    master = MasterModel(spec)
+    position = {int(r): k for k, r in enumerate(problem.row_index)}
+    for cut in proof.cuts:
+        if not all(r in position for r in cut.rows):
+            raise ValueError(f"cut rows {list(cut.rows)} are not first occurrences of distinct rows")
+        master.add_cut(tuple(position[r] for r in cut.rows), cut.signs)
+    return master
