@@ -70,3 +70,16 @@ def separates_exactly(A: np.ndarray, t: np.ndarray, w: np.ndarray, b: float) -> 
         if int(t[i]) * z <= 0:
             return False
     return True
+
+
+def single_layer_min_errors(X: np.ndarray, Y: np.ndarray) -> int:
+    """Fewest examples any network without hidden layers gets wrong, by enumerating the
+    rows given up (smallest sets first) and deciding every output unit on the rest exactly."""
+    m = X.shape[0]
+    Y = np.asarray(Y).reshape(m, -1)
+    for size in range(m + 1):
+        for dropped in itertools.combinations(range(m), size):
+            keep = [i for i in range(m) if i not in dropped]
+            if all(separable_by_enumeration(X[keep], Y[keep, k]) for k in range(Y.shape[1])):
+                return size
+    return m

@@ -121,7 +121,9 @@ class Claim:
         >>> Claim("0" * 64, (3,)).describe()
         'no network with hidden [3] (sign units, real weights) fits every example'
         """
-        weights = self.weights + " weights" + ("" if self.max_weight is None else f" with |w| <= {self.max_weight}")
+        weights = self.weights + " weights"
+        if self.max_weight is not None:
+            weights += f", bounded to integer |w| <= {self.max_weight} in the exactly modelled layers"
         network = f"network with hidden {list(self.hidden)} ({self.activation} units, {weights})"
         if self.objective == "feasibility":
             return f"no {network} fits every example"

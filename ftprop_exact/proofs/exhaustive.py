@@ -39,7 +39,7 @@ class ExhaustiveProof(ProofBase):
     claim: Claim
     cuts: tuple[ProofCut, ...]
     kind: str = "exhaustive"
-    cheap = False
+    cheap = True  # the oracle runs on tiny data only; its check costs what its search cost
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"kind": "exhaustive", "claim": {...}, "cuts": [...]}``."""
