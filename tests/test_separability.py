@@ -48,8 +48,14 @@ def test_lp_agrees_with_basis_enumeration_on_integer_points(instance):
 def test_lp_agrees_with_basis_enumeration_on_float_points(instance):
     A, t = instance
     verdict = LPLearner().check(A, t)
+    truth = separable_by_enumeration(A, t)
+    if verdict.separable is None:
+        # honest "undecided": only where a separator exists but no float weights can carry
+        # it with certain signs (margins near 1e-38, say); a certificate is always exact
+        assert truth
+        return
     _assert_verdict_sound(A, t, verdict)
-    assert verdict.separable == separable_by_enumeration(A, t)
+    assert verdict.separable == truth
 
 
 @settings(max_examples=150, deadline=None)
