@@ -123,9 +123,9 @@ class CPSATProof(ProofBase):
 
     def check_body(self, data: Dataset, thorough: bool = True, time_limit: float | None = None) -> tuple[bool, str]:
         """Every certificate exactly; thorough: also rebuild the master and re-solve it."""
-        for k, cut in enumerate(self.cuts):
-            if not cut.verify(data.X):
-                return False, f"cut {k} (rows {list(cut.rows)}): certificate does not verify"
+        failure = failing_cut(self.cuts, data.X)
+        if failure is not None:
+            return False, failure
         if not thorough:
             return True, f"{len(self.cuts)} certificates verified exactly (master not re-solved)"
         try:
@@ -136,6 +136,14 @@ class CPSATProof(ProofBase):
         if status != "INFEASIBLE":
             return False, f"the rebuilt master is {status.lower()}, not infeasible"
         return True, f"{len(self.cuts)} certificates verified exactly; rebuilt master infeasible"
+
+
+def failing_cut(cuts: tuple[ProofCut, ...], X: np.ndarray) -> str | None:
+    """Which cut's certificate does not verify exactly on ``X`` (None: all verify)."""
+    for k, cut in enumerate(cuts):
+        if not cut.verify(X):
+            return f"cut {k} (rows {list(cut.rows)}): certificate does not verify"
+    return None
 
 
 def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:

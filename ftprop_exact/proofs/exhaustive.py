@@ -24,7 +24,7 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset
 from ftprop_exact.proofs.base import ProofBase, parse_fields
-from ftprop_exact.proofs.benders import ProofCut
+from ftprop_exact.proofs.benders import ProofCut, failing_cut
 from ftprop_exact.proofs.certificate import decide_exactly, verify_certificate
 from ftprop_exact.proofs.claim import Claim
 
@@ -63,9 +63,9 @@ class ExhaustiveProof(ProofBase):
 
     def check_body(self, data: Dataset, thorough: bool = True, time_limit: float | None = None) -> tuple[bool, str]:
         """Every cut exactly; thorough: also the independent enumeration."""
-        for k, cut in enumerate(self.cuts):
-            if not cut.verify(data.X):
-                return False, f"cut {k} (rows {list(cut.rows)}): certificate does not verify"
+        failure = failing_cut(self.cuts, data.X)
+        if failure is not None:
+            return False, failure
         if not thorough:
             return True, f"{len(self.cuts)} certificates verified exactly (enumeration not re-run)"
         return enumerate_networks(data, self.claim.hidden[0], self.cuts, Deadline(time_limit))
