@@ -20,7 +20,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
-from ftprop_exact.proofs.master import MasterModel, MasterSpec, capped, master_spec
+from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.cuts import Cut, CutPool
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
@@ -120,7 +120,10 @@ class CPSATSearcher:
         """
         if not problem.hidden:
             raise ValueError("the cpsat searcher needs at least one hidden layer")
-        spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
+        try:
+            spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
+        except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
+            return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
         master = MasterModel(spec)
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":

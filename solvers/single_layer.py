@@ -25,6 +25,7 @@ from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.hitting_set import ConflictSet, HittingSetProof
 from ftprop_exact.proofs.master import solve_in_thread
 from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.lp import fit_hinge
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 
@@ -67,14 +68,13 @@ def single_layer_min_errors(
             new += len(found)
             undecided |= verdict is not None and verdict.separable is None
             units.append(verdict)
+        if incumbent.network is None or not (new or undecided):
+            incumbent.offer(_network(problem, units))  # best effort first, then exact on the kept rows
         if undecided:
             stats["undecided_unit"] = True
             break
         if new:
             continue
-        W = np.vstack([np.asarray(v.weights, dtype=np.float64) for v in units])
-        b = np.array([float(v.bias) for v in units])
-        incumbent.offer(ThresholdNetwork((Layer(W, b, problem.activation),), classes=problem.data.classes))
         if incumbent.errors is not None and incumbent.errors <= bound:
             if bound == 0:
                 return SearchOutcome(Status.FEASIBLE, stats=stats)
@@ -83,6 +83,19 @@ def single_layer_min_errors(
         stats["unverified_errors"] = incumbent.errors  # rounding left some kept row uncertain
         break
     return SearchOutcome(Status.UNKNOWN, stats=stats)
+
+
+def _network(problem: Problem, units: list[Any]) -> ThresholdNetwork:
+    """One layer of the units' separators; a unit without one gets a hinge-loss fit on every row."""
+    pairs = [
+        (np.asarray(v.weights, dtype=np.float64), float(v.bias))
+        if v is not None and v.separable
+        else fit_hinge(problem.X, problem.Y[:, k], problem.counts)
+        for k, v in enumerate(units)
+    ]
+    W = np.vstack([w for w, _ in pairs])
+    b = np.array([bias for _, bias in pairs])
+    return ThresholdNetwork((Layer(W, b, problem.activation),), classes=problem.data.classes)
 
 
 def _unit_conflicts(

@@ -350,3 +350,58 @@ def test_the_checker_imports_no_searcher_and_no_api():
                 names = [node.module or ""]
             for name in names:
                 assert not name.startswith(forbidden), f"{module.name} imports {name}"
+
+
+def test_a_hitting_set_bound_counts_copies_of_an_example_once():
+    data = make_dataset([[0.0], [0.0], [1.0], [1.0], [2.0], [2.0]], [1, 1, 0, 0, 1, 1])
+    honest = solve(data, hidden=[], objective="min_errors")
+    assert honest.status is Status.OPTIMAL and honest.errors == 2
+    (first,) = honest.proof.sets
+    shifted = replace(first, certificate=Certificate(tuple(r + 1 for r in first.certificate.rows), first.certificate.multipliers))
+    forged = replace(honest.proof, claim=replace(honest.proof.claim, lower_bound=4), sets=(first, shifted))
+    assert check_proof(replace(honest.proof, sets=(shifted,)), data).ok  # the copies' certificate is true
+    assert not check_proof(forged, data).ok  # but the two name the same examples
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["proof"].update(kind=["x"]), "unknown proof kind"),
+        (lambda d: d["proof"]["sets"][0]["certificate"].update(multipliers_exact=["1e99999999"] * 3), "string 'p/q' of digits"),
+        (lambda d: d["proof"]["sets"][0]["certificate"].update(extra=1), "certificate has the fields"),
+        (lambda d: d["proof"]["sets"][0]["certificate"].update(multipliers=[0.5, 0.25, 0.25]), "disagree"),
+        (lambda d: d.update(version=2.0), "version"),
+        (lambda d: d.update(data=[1]), "the data's name"),
+        (lambda d: d["proof"]["claim"].update(data_sha256="Z" * 64), "hex"),
+    ],
+)
+def test_malformed_proof_files_are_refused_with_a_clear_message(tmp_path, edit, message):
+    from ftprop_exact.errors import DataError
+    from ftprop_exact.proofs import load_proof, save_proof
+
+    data = make_dataset([[0.0], [1.0], [2.0], [3.0], [4.0]], [0, 1, 0, 1, 1])
+    path = tmp_path / "p.json"
+    save_proof(path, solve(data, hidden=[], objective="min_errors").proof, data)
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    with pytest.raises(DataError, match=message):
+        load_proof(path)
+
+
+def test_deeply_nested_json_and_impossible_claims_are_refused_cleanly(tmp_path):
+    from ftprop_exact.errors import DataError
+    from ftprop_exact.proofs import load_proof
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DataError, match="not a readable JSON"):
+        load_proof(path)
+    data = make_dataset(XOR_X, XOR_Y)
+    proof = solve(data, hidden=[1], searcher="cpsat", objective="min_errors").proof
+    huge = replace(proof, claim=replace(proof.claim, lower_bound=10**23))
+    assert "impossible" in check_proof(huge, data).reason
+    wide = replace(proof, claim=replace(proof.claim, hidden=(40, 1)))
+    assert "64-bit" in check_proof(wide, data).reason
+    many = replace(proof, claim=replace(proof.claim, hidden=(10**6,)))
+    assert "target literals" in check_proof(many, data).reason

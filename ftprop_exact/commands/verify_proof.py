@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("verify-proof", help=HELP, description=HELP)
     add_data_arguments(parser)
     parser.add_argument("--proof", required=True, metavar="FILE", help="proof file written by ftprop check --proof")
-    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="for re-solving a master (default: none)")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="for each re-solve: a master, a hitting-set bound, an exhaustive enumeration (default: none)")
     required = parser.add_argument_group("require a claim (any difference: s REJECTED, exit 3)")
     required.add_argument("--hidden", type=parse_hidden, default=None, metavar="W[,W...]", help="the hidden widths (0: none)")
     required.add_argument("--activation", choices=ACTIVATIONS, default=None, help="the activation")
@@ -45,6 +45,8 @@ def required_claim(args: argparse.Namespace, claim: Claim) -> Claim:
         raise DataError("--min-errors and --feasibility contradict each other")
     if args.max_weight is not None and args.unbounded:
         raise DataError("--max-weight and --unbounded contradict each other")
+    if args.max_weight is not None and args.max_weight < 1:
+        raise DataError("--max-weight must be a positive integer")
     if args.lower_bound is not None and (args.feasibility or args.lower_bound < 1):
         raise DataError("--lower-bound needs a positive bound on errors (with --min-errors, or alone)")
     changes: dict = {}

@@ -19,7 +19,7 @@ import numpy as np
 from ftprop_exact.data import Dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields
-from ftprop_exact.proofs.certificate import Certificate, verify_certificate
+from ftprop_exact.proofs.certificate import Certificate, parse_fraction, verify_certificate
 from ftprop_exact.proofs.claim import Claim
 from ftprop_exact.proofs.master import MasterModel, master_spec
 
@@ -47,12 +47,12 @@ class ProofCut:
         """Inverse of :meth:`to_dict` (strict: exactly these fields)."""
         if not isinstance(d, dict) or set(d) != {"rows", "signs", "multipliers_exact"}:
             raise ValueError(f"a cut has exactly the fields rows, signs and multipliers_exact; got {d!r}")
-        if not isinstance(d["multipliers_exact"], list) or not all(isinstance(x, str) for x in d["multipliers_exact"]):
+        if not isinstance(d["multipliers_exact"], list):
             raise ValueError("multipliers_exact must be a list of 'p/q' strings")
         return cls(
             rows=int_list(d["rows"], "cut rows"),
             signs=int_list(d["signs"], "cut signs"),
-            multipliers=tuple(Fraction(x) for x in d["multipliers_exact"]),
+            multipliers=tuple(parse_fraction(x) for x in d["multipliers_exact"]),
         )
 
     def verify(self, X: np.ndarray) -> bool:

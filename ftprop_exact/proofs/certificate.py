@@ -16,6 +16,7 @@ echelon form, python-flint). A certificate is only ever reported after
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from fractions import Fraction
 from math import gcd
 from typing import Sequence
@@ -49,15 +50,45 @@ class Certificate:
 
     @classmethod
     def from_dict(cls, data: dict) -> Certificate:
-        """Rebuild a certificate from :meth:`to_dict` output (exact multipliers are used)."""
+        """Rebuild a certificate from :meth:`to_dict` output (exact multipliers are used).
+
+        Strict: ``rows`` and ``multipliers_exact`` are required, ``multipliers`` (floats, for
+        people) optional but then equal to the exact ones rounded; nothing else is allowed.
+        """
+        if not isinstance(data, dict) or not {"rows", "multipliers_exact"} <= set(data) <= {"rows", "multipliers", "multipliers_exact"}:
+            raise ValueError(f"a certificate has the fields rows, multipliers_exact (and multipliers); got {data!r}")
         rows = data["rows"]
         if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in rows):
             raise ValueError(f"certificate rows must be a list of integers; got {rows!r}")
         rows = tuple(rows)
-        multipliers = tuple(Fraction(s) for s in data["multipliers_exact"])
+        exact = data["multipliers_exact"]
+        if not isinstance(exact, list):
+            raise ValueError("multipliers_exact must be a list of 'p/q' strings")
+        multipliers = tuple(parse_fraction(s) for s in exact)
         if len(rows) != len(multipliers):
             raise ValueError("certificate rows and multipliers differ in length")
+        if "multipliers" in data and data["multipliers"] != [float(x) for x in multipliers]:
+            raise ValueError("the float multipliers disagree with multipliers_exact")
         return cls(rows=rows, multipliers=multipliers)
+
+
+_FRACTION = re.compile(r"-?[0-9]{1,4000}(/[0-9]{1,4000})?")
+
+
+def parse_fraction(text: object) -> Fraction:
+    """An exact ``"p/q"`` (or ``"p"``) string as a Fraction; anything else is a ValueError.
+
+    Plain digits only (no exponents, which could ask for astronomically large numbers), at
+    most 4000 digits each side.
+
+    Examples
+    --------
+    >>> parse_fraction("3/12")
+    Fraction(1, 4)
+    """
+    if not isinstance(text, str) or not _FRACTION.fullmatch(text):
+        raise ValueError(f"an exact multiplier must be a string 'p/q' of digits; got {str(text)[:40]!r}")
+    return Fraction(text)
 
 
 def _row_to_integers(values: Sequence[float]) -> list[int]:

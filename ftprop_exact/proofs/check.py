@@ -91,6 +91,8 @@ def check_proof(
             f"data: sha256 {fingerprint[:16]}...)",
             False,
         )
+    if claim.minimum_errors > data.n_examples:
+        return ProofCheck(False, claim, f"a bound of {claim.minimum_errors} errors on {data.n_examples} examples is impossible", False)
     if expected is not None and claim != expected:
         return ProofCheck(False, claim, "the proof's claim is not the question: " + "; ".join(expected.mismatches(claim)), False)
     problem = proof.structure_problem()

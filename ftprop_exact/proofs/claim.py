@@ -13,6 +13,7 @@ still proven by the body, or rejected.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
 
 OBJECTIVES = ("feasibility", "min_errors")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 WEIGHT_DOMAINS = ("real",)
 _FIELDS = ("data_sha256", "hidden", "activation", "objective", "lower_bound", "weights", "max_weight")
 
@@ -83,7 +85,7 @@ class Claim:
 
     def problem(self) -> str | None:
         """Why this claim is malformed, or None when it is well formed."""
-        if not isinstance(self.data_sha256, str) or len(self.data_sha256) != 64:
+        if not isinstance(self.data_sha256, str) or not _HEX64.fullmatch(self.data_sha256):
             return f"data_sha256 must be a 64-digit hex string; got {self.data_sha256!r}"
         if not isinstance(self.hidden, tuple) or not all(
             isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden

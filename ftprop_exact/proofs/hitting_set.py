@@ -3,11 +3,12 @@
 Each certificate says that output unit ``k`` cannot be right on all of its rows (they are
 not linearly separable for unit ``k``'s labels), so every linear classifier misclassifies
 at least one of those rows. Identical examples (same features, same labels) are classified
-alike, so erring on a row costs the number of its copies. Hence every single-layer network
-makes at least the minimum cost of a set of rows that meets every certificate: the proof is
-the certificates, and the check is (1) every certificate exactly, (2) no hitting set costs
-less than the claimed bound (a disjoint packing when it suffices, else a small CP-SAT model
-that must be infeasible).
+alike, so the check works on classes of identical examples: a certificate names the classes
+of its rows, and erring on a class costs its size (once, however many certificates name it,
+through whichever copies). Hence every single-layer network makes at least the minimum cost
+of a set of classes that meets every certificate: the proof is the certificates, and the
+check is (1) every certificate exactly, (2) no hitting set costs less than the claimed bound
+(a disjoint packing when it suffices, else a small CP-SAT model that must be infeasible).
 """
 
 from __future__ import annotations
@@ -82,10 +83,12 @@ class HittingSetProof(ProofBase):
                 return False, f"set {k}: output unit {conflict.unit} does not exist"
             if not verify_certificate(data.X, data.Y[:, conflict.unit], conflict.certificate):
                 return False, f"set {k}: the certificate of output unit {conflict.unit} does not verify"
-        cost = example_multiplicities(data)
-        row_sets = [conflict.certificate.rows for conflict in self.sets]
         bound = int(self.claim.lower_bound)
-        answer = hitting_cost_at_least(row_sets, cost, bound, time_limit)
+        if bound > data.n_examples:
+            return False, f"a bound of {bound} errors on {data.n_examples} examples is impossible"
+        example_class, cost = example_classes(data)
+        class_sets = [tuple(sorted({int(example_class[r]) for r in conflict.certificate.rows})) for conflict in self.sets]
+        answer = hitting_cost_at_least(class_sets, cost, bound, time_limit)
         if answer is None:
             return False, "the hitting-set bound could not be re-checked in time"
         if not answer:
@@ -93,17 +96,15 @@ class HittingSetProof(ProofBase):
         return True, f"{len(self.sets)} certificates verified exactly; every hitting set costs >= {bound}"
 
 
-def example_multiplicities(data: Dataset) -> np.ndarray:
-    """For each row, how many rows of the data have the same features and the same labels."""
-    keys = [x.tobytes() + y.tobytes() for x, y in zip(np.ascontiguousarray(data.X, dtype=np.float64), data.Y.astype(np.int8))]
-    counts: dict[bytes, int] = {}
-    for key in keys:
-        counts[key] = counts.get(key, 0) + 1
-    return np.array([counts[key] for key in keys], dtype=np.int64)
+def example_classes(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Classes of identical examples (same features, same labels): each row's class, and each class's size."""
+    keys = np.hstack([np.asarray(data.X, dtype=np.float64), data.Y.astype(np.float64)])
+    _, example_class, sizes = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    return np.asarray(example_class).reshape(-1), sizes.astype(np.int64)
 
 
 def disjoint_packing_cost(row_sets: list[tuple[int, ...]], cost: np.ndarray) -> int:
-    """A quick lower bound: greedily pick pairwise disjoint sets, each costing its cheapest row."""
+    """A quick lower bound: greedily pick pairwise disjoint sets, each costing its cheapest member."""
     used: set[int] = set()
     total = 0
     for rows in sorted(row_sets, key=len):
@@ -116,7 +117,7 @@ def disjoint_packing_cost(row_sets: list[tuple[int, ...]], cost: np.ndarray) -> 
 def hitting_cost_at_least(
     row_sets: list[tuple[int, ...]], cost: np.ndarray, bound: int, time_limit: float | None = None
 ) -> bool | None:
-    """Does every set of rows that meets each of ``row_sets`` cost at least ``bound``?
+    """Does every set of members (rows, or classes of rows) meeting each of ``row_sets`` cost at least ``bound``?
 
     Returns
     -------

@@ -50,7 +50,7 @@ def proof_from_dict(d: Any) -> Proof:
         Unknown kind, or a malformed proof (the message says which field).
     """
     kind = d.get("kind") if isinstance(d, dict) else None
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise DataError(f"unknown proof kind {kind!r}; known kinds: {', '.join(sorted(KINDS))}")
     module_name, class_name = KINDS[kind].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
@@ -74,18 +74,21 @@ def load_proof(path: str | os.PathLike) -> tuple[Proof, dict[str, Any]]:
             document = json.load(handle)
     except FileNotFoundError:
         raise DataError(f"{path}: proof file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not a readable JSON proof file ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DataError(f"{path}: not a readable JSON proof file ({type(exc).__name__}: {str(exc)[:200]})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DataError(f"{path}: not an ftprop proof file (missing \"format\": \"{FORMAT}\")")
-    if document.get("version") != VERSION:
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version != VERSION:
         raise DataError(
-            f"{path}: proof format version {document.get('version')!r} is not supported (expected {VERSION}; "
+            f"{path}: proof format version {version!r} is not supported (expected {VERSION}; "
             "version 1 files do not state their full claim: run ftprop check --proof again)"
         )
     extra = sorted(set(document) - _ENVELOPE)
     if extra or "proof" not in document:
         raise DataError(f"{path}: unexpected field(s) {extra} in the proof envelope" if extra else f"{path}: no proof")
+    if not isinstance(document.get("data", ""), str):
+        raise DataError(f"{path}: \"data\" must be the data's name (a string)")
     try:
         proof = proof_from_dict(document["proof"])
     except DataError as exc:

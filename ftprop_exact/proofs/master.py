@@ -333,6 +333,7 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
         raise ValueError("first_layer='exact' needs every input column to take at most two values")
     mode = "exact" if encoded is not None else "cuts"
     fan_in_0 = problem.X.shape[1] if encoded is None else encoded.shape[1]
+    check_model_size(problem, fan_in_0, mode, max_weight)
     spec = MasterSpec(
         Y=np.asarray(problem.Y),
         hidden=problem.hidden,
@@ -342,6 +343,29 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
         error_weights=np.asarray(problem.counts) if objective == "min_errors" else None,
     )
     return spec, mode
+
+
+MAX_WEIGHT_BOUND = 2**62  # CP-SAT's integer domains are 64-bit
+MAX_TARGET_LITERALS = 2_000_000  # distinct rows x hidden units
+
+
+class ModelTooLarge(ValueError):
+    """The master cannot be built: weights beyond 64-bit integers, or too many literals."""
+
+
+def check_model_size(problem: Problem, fan_in_0: int, mode: str, max_weight: int | None) -> None:
+    """Refuse (:class:`ModelTooLarge`) a master that CP-SAT cannot represent or this machine cannot hold.
+
+    A weight bound may never be capped silently (that would make proofs unsound), so layers
+    whose Muroga bound exceeds 64-bit integers are refused instead.
+    """
+    literals = problem.n_rows * sum(problem.hidden)
+    if literals > MAX_TARGET_LITERALS:
+        raise ModelTooLarge(f"the master would have {literals} target literals (limit {MAX_TARGET_LITERALS})")
+    bounds = default_weight_bounds(fan_in_0, problem.hidden, max_weight)
+    modelled = bounds if mode == "exact" else bounds[1:]
+    if any(b > MAX_WEIGHT_BOUND for b in modelled):
+        raise ModelTooLarge("a layer's weight bound exceeds 64-bit integers: too wide for the exact model")
 
 
 def capped(spec: MasterSpec, problem: Problem, max_weight: int | None) -> bool:
