@@ -41,11 +41,11 @@ main() {
     export PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}"
     echo "ftprop_exact not installed: importing this checkout through $shim"
   fi
-  if ! "$py" -c "import numpy, scipy, numba, sklearn, ftprop_exact.solvers.auto" 2>&1; then
+  if ! "$py" -c "import numpy, scipy, numba, sklearn, ftprop_exact.solvers.learners.auto" 2>&1; then
     echo "SKIP: the CPU dependencies are missing (numpy, scipy, numba, scikit-learn); nothing installed"
     return 0
   fi
-  if ! "$py" -c "from ftprop_exact.solvers.perceptron import load_cupy; cp = load_cupy(); print('cupy', cp.__version__, 'device:', cp.cuda.runtime.getDeviceProperties(0)['name'].decode())" 2>&1; then
+  if ! "$py" -c "from ftprop_exact.solvers.kernels.perceptron import load_cupy; cp = load_cupy(); print('cupy', cp.__version__, 'device:', cp.cuda.runtime.getDeviceProperties(0)['name'].decode())" 2>&1; then
     echo "SKIP: no usable CuPy/GPU (see above); GPU tests and cupy rows not run"
     return 0
   fi

@@ -6,7 +6,7 @@ separable-with-margin or random targets) the benchmark times:
 - ``numba``, ``numpy`` (and ``cupy`` with a GPU): the batched perceptron on all K units at
   once; it decides the units it separates and leaves the others undecided;
 - ``auto`` (and ``auto-cupy``): the perceptron, then the exact LP on the undecided units;
-- ``lp``: our exact :class:`~ftprop_exact.solvers.lp.LPLearner` (HiGHS), one unit at a time;
+- ``lp``: our exact :class:`~ftprop_exact.solvers.learners.lp.LPLearner` (HiGHS), one unit at a time;
 - ``linprog``: the plain feasibility LP ``t_i (a_i . w + b) >= 1`` on all rows with
   ``scipy.optimize.linprog`` (HiGHS), one unit at a time (no certificate, no verification);
 - ``sklearn``: ``sklearn.linear_model.Perceptron`` fitted per unit (separable when its
@@ -31,10 +31,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ftprop_exact.benchmarks.lp_separability import linprog_separable, make_targets
-from ftprop_exact.solvers.auto import AutoLearner
-from ftprop_exact.solvers.base import UnitVerdict, verified_separator
-from ftprop_exact.solvers.lp import LPLearner
-from ftprop_exact.solvers.perceptron import PerceptronLearner, load_cupy
+from ftprop_exact.solvers.learners.auto import AutoLearner
+from ftprop_exact.solvers.learners.base import UnitVerdict, verified_separator
+from ftprop_exact.solvers.learners.lp import LPLearner
+from ftprop_exact.solvers.kernels.perceptron import PerceptronLearner, load_cupy
 
 MARGIN = 0.1  # half-width of the empty band around every planted threshold
 TARGET_KINDS = ("separable", "nonseparable")

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from ftprop_exact.solvers.lp import LPLearner
+from ftprop_exact.solvers.learners.lp import LPLearner
 
 
 @dataclass(frozen=True)

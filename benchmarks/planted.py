@@ -6,7 +6,7 @@ solver is asked for a network of that shape. The instance parameters are drawn
 reproducibly: input dimension 2-10, 50-500 examples, 1-2 hidden layers of widths 2-6. In
 the same run, on the same instances and with the same time limit, each solver gets one
 try through :func:`ftprop_exact.solve`. The baseline is the full-batch saturated
-straight-through estimator (searcher ``"sste"``, :mod:`ftprop_exact.solvers.gradient`:
+straight-through estimator (searcher ``"sste"``, :mod:`ftprop_exact.solvers.baselines.gradient`:
 sign forward pass, STE backward pass, hinge loss, Adam, restarts) on the same networks. A
 run counts as solved only with a network that passes the rigorous verification on the
 data as given.

@@ -105,7 +105,7 @@ def make_jobs(
     """Every applicable (instance, solver, seed) combination, instance by instance."""
     # imported once by the fork server: the solvers, and the numba kernels of the default
     # learner (imported only: running a parallel kernel there would make forking unsafe)
-    modules = {type(s).__module__ for s in searchers.values()} | {"ftprop_exact.solvers.perceptron_numba"}
+    modules = {type(s).__module__ for s in searchers.values()} | {"ftprop_exact.solvers.kernels.perceptron_numba"}
     preload = ("ftprop_exact.benchmarks.child", *sorted(modules))
     return [
         Job(instance, name, searcher, seed, memory_mb, threads, preload)

@@ -13,10 +13,10 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import DuplicateConflictProof
 from ftprop_exact.proofs.check import check_proof
 from ftprop_exact.result import Result
-from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.registry import make_learner, make_searcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher
-from ftprop_exact.solvers.single_layer import single_layer_min_errors, single_layer_outcome
+from ftprop_exact.solvers.exact.single_layer import single_layer_min_errors, single_layer_outcome
 from ftprop_exact.status import Status
 
 log = logging.getLogger("ftprop_exact")

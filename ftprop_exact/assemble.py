@@ -15,8 +15,8 @@ import numpy as np
 
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict
-from ftprop_exact.solvers.lp import fit_hinge
+from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
+from ftprop_exact.solvers.learners.lp import fit_hinge
 
 
 @dataclass(frozen=True)

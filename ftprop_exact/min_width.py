@@ -11,8 +11,8 @@ from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.network import ThresholdNetwork
 from ftprop_exact.proofs import Proof
 from ftprop_exact.result import Result
-from ftprop_exact.solvers.cpsat import CPSATSearcher
-from ftprop_exact.solvers.cuts import CutPool
+from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
+from ftprop_exact.solvers.exact.cuts import CutPool
 from ftprop_exact.status import Status
 
 

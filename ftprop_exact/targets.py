@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ftprop_exact.errors import DataError
-from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict
+from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
 from ftprop_exact.solvers.registry import make_learner
 from ftprop_exact.status import Status
 

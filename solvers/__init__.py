@@ -6,18 +6,18 @@ imports CP-SAT or the flip machinery only when first asked for).
 
 from importlib import import_module
 
-from ftprop_exact.solvers.base import SeparabilityLearner, UnitVerdict
+from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
 from ftprop_exact.proofs.certificate import Certificate, verify_certificate
-from ftprop_exact.solvers.lp import LPLearner
+from ftprop_exact.solvers.learners.lp import LPLearner
 from ftprop_exact.solvers.registry import learner_names, make_learner, make_searcher, searcher_names
 
 _LAZY = {
-    "CPSATSearcher": "ftprop_exact.solvers.cpsat",
-    "FTPropSearcher": "ftprop_exact.solvers.ftprop",
-    "LocalSearcher": "ftprop_exact.solvers.local_search",
-    "PortfolioSearcher": "ftprop_exact.solvers.portfolio",
-    "loss_names": "ftprop_exact.solvers.losses",
-    "make_loss": "ftprop_exact.solvers.losses",
+    "CPSATSearcher": "ftprop_exact.solvers.exact.cpsat",
+    "FTPropSearcher": "ftprop_exact.solvers.search.ftprop",
+    "LocalSearcher": "ftprop_exact.solvers.search.local_search",
+    "PortfolioSearcher": "ftprop_exact.solvers.exact.portfolio",
+    "loss_names": "ftprop_exact.solvers.search.losses",
+    "make_loss": "ftprop_exact.solvers.search.losses",
 }
 
 __all__ = [

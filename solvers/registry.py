@@ -6,10 +6,10 @@ import functools
 import importlib
 from typing import TYPE_CHECKING, Any, Callable
 
-from ftprop_exact.solvers.auto import AutoLearner
-from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.lp import LPLearner
-from ftprop_exact.solvers.perceptron import PerceptronLearner
+from ftprop_exact.solvers.learners.auto import AutoLearner
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.lp import LPLearner
+from ftprop_exact.solvers.kernels.perceptron import PerceptronLearner
 
 if TYPE_CHECKING:  # searchers import the core modules, which import the learners
     from ftprop_exact.solvers.search_base import TargetSearcher
@@ -61,14 +61,14 @@ def make_learner(name: str = "lp", **options: Any) -> SeparabilityLearner:
 
 # Searchers are imported lazily ("module:Class"): some pull in heavy libraries (OR-Tools).
 _SEARCHERS: dict[str, str] = {
-    "auto": "ftprop_exact.solvers.portfolio:PortfolioSearcher",
-    "brute": "ftprop_exact.solvers.brute:BruteForceSearcher",
-    "cpsat": "ftprop_exact.solvers.cpsat:CPSATSearcher",
-    "ftprop": "ftprop_exact.solvers.ftprop:FTPropSearcher",
-    "ftprop-mb": "ftprop_exact.solvers.gradient:make_ftprop_mb",
-    "milp": "ftprop_exact.solvers.milp:MILPSearcher",
-    "local": "ftprop_exact.solvers.local_search:LocalSearcher",
-    "sste": "ftprop_exact.solvers.gradient:make_sste",
+    "auto": "ftprop_exact.solvers.exact.portfolio:PortfolioSearcher",
+    "brute": "ftprop_exact.solvers.baselines.brute:BruteForceSearcher",
+    "cpsat": "ftprop_exact.solvers.exact.cpsat:CPSATSearcher",
+    "ftprop": "ftprop_exact.solvers.search.ftprop:FTPropSearcher",
+    "ftprop-mb": "ftprop_exact.solvers.baselines.gradient:make_ftprop_mb",
+    "milp": "ftprop_exact.solvers.baselines.milp:MILPSearcher",
+    "local": "ftprop_exact.solvers.search.local_search:LocalSearcher",
+    "sste": "ftprop_exact.solvers.baselines.gradient:make_sste",
 }
 
 

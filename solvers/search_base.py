@@ -13,7 +13,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.network import ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import Proof
-from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.status import Status
 
 

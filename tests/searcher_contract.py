@@ -18,7 +18,8 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import SingleLayerProof
-from ftprop_exact.solvers import flip_search, make_learner
+from ftprop_exact.solvers import make_learner
+from ftprop_exact.solvers.search import deltas as search_deltas
 from ftprop_exact.solvers.registry import make_searcher
 from ftprop_exact.solvers.search_base import Incumbent
 
@@ -111,7 +112,7 @@ class SearcherContract:
     def test_keyboard_interrupt_returns_the_best_network_so_far(self, monkeypatch):
         offered = _record_offers(monkeypatch)
         calls = {"n": 0}
-        real = flip_search.fit_unit
+        real = search_deltas.fit_unit
 
         def interrupted(*args: Any, **kwargs: Any):
             calls["n"] += 1
@@ -119,7 +120,7 @@ class SearcherContract:
                 raise KeyboardInterrupt
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(flip_search, "fit_unit", interrupted)
+        monkeypatch.setattr(search_deltas, "fit_unit", interrupted)
         data = planted(3, 300, (5, 4), 8)
         result = self.solve(data, (5, 4), start="soft")  # the annealed start would fit it at once
         assert result.status is Status.UNKNOWN and result.stats["interrupted"] is True

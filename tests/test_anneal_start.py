@@ -8,7 +8,7 @@ import pytest
 from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.anneal_start import _smooth_gradients, anneal_start
+from ftprop_exact.solvers.search.anneal_start import _smooth_gradients, anneal_start
 from searcher_contract import planted
 
 

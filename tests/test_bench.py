@@ -23,8 +23,8 @@ from ftprop_exact.benchmarks.runner import run_benchmark, run_job
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.proofs import Claim, DuplicateConflictProof
 from ftprop_exact.solvers import registry
-from ftprop_exact.solvers.gradient import GradientSearcher, forward_pass, ftprop_mb_gradients
-from ftprop_exact.solvers.losses import make_loss
+from ftprop_exact.solvers.baselines.gradient import GradientSearcher, forward_pass, ftprop_mb_gradients
+from ftprop_exact.solvers.search.losses import make_loss
 from ftprop_exact.solvers.search_base import SearchOutcome
 from ftprop_exact.status import Status
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ftprop_exact import Status, make_dataset, solve
-from ftprop_exact.solvers.brute import BruteForceSearcher, threshold_truth_tables
-from ftprop_exact.solvers.cpsat import CPSATSearcher
+from ftprop_exact.solvers.baselines.brute import BruteForceSearcher, threshold_truth_tables
+from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
 from ftprop_exact.proofs.master import muroga_bound
 from dataclasses import replace
 
@@ -163,8 +163,8 @@ def random_noisy(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
 @pytest.mark.parametrize("block", range(3))
 def test_min_errors_equals_the_brute_force_optimum(block):
     from ftprop_exact.problem import Problem
-    from ftprop_exact.solvers.brute import minimum_errors
-    from ftprop_exact.solvers.lp import LPLearner
+    from ftprop_exact.solvers.baselines.brute import minimum_errors
+    from ftprop_exact.solvers.learners.lp import LPLearner
 
     for seed in range(block * 15, block * 15 + 15):
         X, y, h = random_noisy(seed)

@@ -9,12 +9,13 @@ import pytest
 from ftprop_exact import Status, make_dataset, solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers import flip_search
-from ftprop_exact.solvers.flip_search import ERRORS, SearchStats, TargetState, UnitChecker, flip_deltas, flip_gradient
-from ftprop_exact.solvers.ftprop import FTPropSearcher
-from ftprop_exact.solvers.losses import loss_names, make_loss
+from ftprop_exact.solvers.search import deltas as search_deltas
+from ftprop_exact.solvers.search.deltas import ERRORS, flip_deltas, flip_gradient
+from ftprop_exact.solvers.search.state import SearchStats, TargetState, UnitChecker
+from ftprop_exact.solvers.search.ftprop import FTPropSearcher
+from ftprop_exact.solvers.search.losses import loss_names, make_loss
 from ftprop_exact.solvers.registry import make_learner, make_searcher
-from ftprop_exact.solvers.soft_start import soft_start
+from ftprop_exact.solvers.search.soft_start import soft_start
 from oracles import separates_exactly
 from searcher_contract import SearcherContract, planted, warm_learner  # noqa: F401 (fixture)
 
@@ -66,7 +67,7 @@ def _state(hidden: tuple[int, ...], activation: str = "sign", seed: int = 0) -> 
 
 def _layer_loss_by_forward(state: TargetState, d: int, loss, importance: np.ndarray) -> float:
     """Reference: recompute layer d's loss from the targets of layer d-1 (no propagation)."""
-    W, b = flip_search._loss_weights(state, d)
+    W, b = search_deltas._loss_weights(state, d)
     return float(np.sum(importance * loss.value(state.inputs(d) @ W.T + b, state.layer_targets(d))))
 
 

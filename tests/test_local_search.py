@@ -6,9 +6,9 @@ import numpy as np
 
 from ftprop_exact import Status, solve
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers import flip_search
+from ftprop_exact.solvers.search import state as flip_state
 from ftprop_exact.proofs.certificate import verify_certificate
-from ftprop_exact.solvers.local_search import LocalSearcher
+from ftprop_exact.solvers.search.local_search import LocalSearcher
 from searcher_contract import SearcherContract, planted, warm_learner  # noqa: F401 (fixture)
 
 
@@ -20,7 +20,7 @@ def test_first_layer_columns_never_break_a_known_cut(monkeypatch):
     """Every partial first-layer column sent to the LP avoids every cut on its rows."""
     searcher = LocalSearcher(warm_start=0)  # from random networks: many moves fail, cuts appear
     seen = {"checked": 0}
-    real = flip_search.UnitChecker.realise_partial
+    real = flip_state.UnitChecker.realise_partial
 
     def watched(self, state, layer, unit, column, constrained):
         if layer == 0:
@@ -30,7 +30,7 @@ def test_first_layer_columns_never_break_a_known_cut(monkeypatch):
             seen["checked"] += 1
         return real(self, state, layer, unit, column, constrained)
 
-    monkeypatch.setattr(flip_search.UnitChecker, "realise_partial", watched)
+    monkeypatch.setattr(flip_state.UnitChecker, "realise_partial", watched)
     data = planted(3, 200, (3,), 5)
     solve(data, hidden=(3,), searcher=searcher, time_limit=3.0, random_state=0)
     assert seen["checked"] > 0 and len(searcher.cut_pool) > 0

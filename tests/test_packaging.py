@@ -21,7 +21,7 @@ def test_wheel_installs_nothing_generic_at_the_top_level(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     assert tops == {"ftprop_exact", next(t for t in tops if t.endswith(".dist-info"))}
-    assert "ftprop_exact/solvers/lp.py" in names and "ftprop_exact/benchmarks/suites.py" in names
+    assert "ftprop_exact/solvers/learners/lp.py" in names and "ftprop_exact/benchmarks/suites.py" in names
     assert "ftprop_exact/examples/xor.csv" in names
     assert "ftprop_exact/commands/check.py" in names and "ftprop_exact/proofs/check.py" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()

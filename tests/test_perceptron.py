@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from ftprop_exact.benchmarks import kernels
 from ftprop_exact.commands import bench_kernels
 from ftprop_exact.solvers import LPLearner, make_learner, verify_certificate
-from ftprop_exact.solvers import perceptron_numba, perceptron_xp
-from ftprop_exact.solvers.auto import AutoLearner
-from ftprop_exact.solvers.perceptron import GPU_INSTALL_HINT, HOPELESS, STALLED, PerceptronLearner, load_cupy
+from ftprop_exact.solvers.kernels import perceptron_numba, perceptron_xp
+from ftprop_exact.solvers.learners.auto import AutoLearner
+from ftprop_exact.solvers.kernels.perceptron import GPU_INSTALL_HINT, HOPELESS, STALLED, PerceptronLearner, load_cupy
 from oracles import separates_exactly
 
 CPU_BACKENDS = ("numba", "numpy")

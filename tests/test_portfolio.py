@@ -11,8 +11,8 @@ from ftprop_exact import Status, solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import make_dataset
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers import portfolio
-from ftprop_exact.solvers.cuts import CutPool
+from ftprop_exact.solvers.exact import portfolio
+from ftprop_exact.solvers.exact.cuts import CutPool
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 
 
@@ -122,7 +122,7 @@ def test_searchers_with_cut_pools_and_locks_pickle(name):
 
     from ftprop_exact.solvers import make_searcher
     from ftprop_exact.proofs.certificate import Certificate
-    from ftprop_exact.solvers.cuts import Cut
+    from ftprop_exact.solvers.exact.cuts import Cut
 
     searcher = make_searcher(name)
     pool = getattr(searcher, "cut_pool", None)

@@ -35,8 +35,8 @@ from ftprop_exact.proofs import (
 )
 from ftprop_exact.proofs.benders import ProofCut
 from ftprop_exact.result import Result
-from ftprop_exact.solvers.brute import BruteForceSearcher, minimum_errors
-from ftprop_exact.solvers.lp import LPLearner
+from ftprop_exact.solvers.baselines.brute import BruteForceSearcher, minimum_errors
+from ftprop_exact.solvers.learners.lp import LPLearner
 from ftprop_exact.solvers.search_base import SearchOutcome
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -226,7 +226,7 @@ def test_the_exhaustive_check_shares_nothing_with_the_search():
 
 
 def test_brute_force_answers_unknown_when_a_fitting_combination_yields_no_network(monkeypatch):
-    import ftprop_exact.solvers.brute as brute
+    import ftprop_exact.solvers.baselines.brute as brute
 
     monkeypatch.setattr(brute, "try_targets", lambda problem, targets, learner, incumbent: None)
     result = solve(XOR_X, XOR_Y, hidden=[2], searcher=BruteForceSearcher())

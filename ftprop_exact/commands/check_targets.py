@@ -8,7 +8,7 @@ import math
 from ftprop_exact import __version__
 from ftprop_exact.commands import output
 from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
-from ftprop_exact.solvers.base import UnitVerdict
+from ftprop_exact.solvers.learners.base import UnitVerdict
 from ftprop_exact.targets import TargetsReport, check_targets, load_hidden_targets
 
 HELP = "check that hidden targets make every unit linearly separable (exact, with certificates)"

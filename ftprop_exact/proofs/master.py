@@ -11,7 +11,7 @@ give ``t_i (w . s_i + b) >= 1`` on every row, where ``B(k) = floor((k+1)^((k+1)/
 weight and a target literal become integer variables fixed by enforcement literals.
 
 The first layer over real inputs is not modelled: the LP checks each proposed column and a
-non-separable one becomes a cut (see :mod:`ftprop_exact.solvers.cuts`) added for every unit.
+non-separable one becomes a cut (see :mod:`ftprop_exact.solvers.exact.cuts`) added for every unit.
 
 Symmetry breaking that keeps proofs sound: each hidden unit may be negated together with its
 outgoing weights, so its target on row 0 is fixed to +1; units of a layer are

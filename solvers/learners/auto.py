@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ftprop_exact.solvers.base import UnitVerdict
-from ftprop_exact.solvers.lp import LPLearner
-from ftprop_exact.solvers.perceptron import PerceptronLearner
+from ftprop_exact.solvers.learners.base import UnitVerdict
+from ftprop_exact.solvers.learners.lp import LPLearner
+from ftprop_exact.solvers.kernels.perceptron import PerceptronLearner
 
 
 class AutoLearner:
@@ -16,10 +16,10 @@ class AutoLearner:
 
     Its verdicts are the LP's: a separable verdict from the perceptron carries weights
     verified rigorously (so the LP would say separable too), and every other unit is
-    decided by :class:`~ftprop_exact.solvers.lp.LPLearner`, with its exactly verified
+    decided by :class:`~ftprop_exact.solvers.learners.lp.LPLearner`, with its exactly verified
     certificate. Non-separable targets cost little extra because the perceptron gives a
     unit up as soon as its mistake count stalls (see
-    :class:`~ftprop_exact.solvers.perceptron.PerceptronLearner`).
+    :class:`~ftprop_exact.solvers.kernels.perceptron.PerceptronLearner`).
 
     Parameters
     ----------
@@ -32,7 +32,7 @@ class AutoLearner:
         LP is fast and the perceptron's kernel start-up (numba cache load, about 0.5 s per
         process) would dominate.
     **perceptron_options
-        Passed to :class:`~ftprop_exact.solvers.perceptron.PerceptronLearner`.
+        Passed to :class:`~ftprop_exact.solvers.kernels.perceptron.PerceptronLearner`.
 
     Examples
     --------

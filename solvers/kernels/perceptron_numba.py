@@ -1,7 +1,7 @@
 """Numba kernel of the batched perceptron (the CPU default).
 
 :func:`run_epochs` computes exactly what
-:func:`ftprop_exact.solvers.perceptron_xp.run_epochs` computes (same chunks, same mistake
+:func:`ftprop_exact.solvers.kernels.perceptron_xp.run_epochs` computes (same chunks, same mistake
 rule, same updates); only the order of floating-point sums differs, so on integer-valued
 inputs, where every sum is exact, both return identical weights and mistake counts.
 
@@ -133,7 +133,7 @@ def block_size(K: int) -> int:
 def run_epochs(X: np.ndarray, T: np.ndarray, W: np.ndarray, epochs: int, chunk: int, margin: float) -> np.ndarray:
     """Run chunked perceptron epochs on K units at once, updating ``W`` in place.
 
-    Same parameters and result as :func:`ftprop_exact.solvers.perceptron_xp.run_epochs`
+    Same parameters and result as :func:`ftprop_exact.solvers.kernels.perceptron_xp.run_epochs`
     (without ``xp``): numpy arrays, ``T`` int8, ``W`` C-contiguous float64.
     """
     if not (W.flags.c_contiguous and W.dtype == np.float64):

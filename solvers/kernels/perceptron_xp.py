@@ -2,7 +2,7 @@
 
 Everything here takes the array module ``xp`` (``numpy`` or ``cupy``) as its first
 argument and uses only what both provide, so the logic is tested on CPU and a GPU only adds
-speed. The numba kernel (:mod:`ftprop_exact.solvers.perceptron_numba`) reproduces
+speed. The numba kernel (:mod:`ftprop_exact.solvers.kernels.perceptron_numba`) reproduces
 :func:`run_epochs` exactly on the same inputs.
 
 Preparation maps the inputs to a well-conditioned copy on which a perceptron converges
@@ -18,7 +18,7 @@ quickly, without changing which target columns are separable:
 
 A weight vector ``v`` on the prepared rows maps back to ``w = M v[:r]``,
 ``b = beta v[r] - mean . w`` on the inputs as given; it is only ever reported after
-:func:`ftprop_exact.solvers.base.verified_separator` accepted it there.
+:func:`ftprop_exact.solvers.learners.base.verified_separator` accepted it there.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from scipy.sparse import coo_matrix
 from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.master import muroga_bound
-from ftprop_exact.solvers.lp import power_of_two_scale
+from ftprop_exact.solvers.learners.lp import power_of_two_scale
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 

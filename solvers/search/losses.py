@@ -12,9 +12,9 @@ name                      value ``l(z, t)``               derivative ``dl/dz``
 ========================  ==============================  ==========================
 
 The hinge loss is convex (its minimiser over weights is an LP, see
-:func:`ftprop_exact.solvers.lp.fit_hinge`); the other two are not and are minimised by
+:func:`ftprop_exact.solvers.learners.lp.fit_hinge`); the other two are not and are minimised by
 gradient descent, warm-started at the hinge optimum (see
-:func:`ftprop_exact.solvers.flip_search.fit_unit`). At a kink the derivative takes the
+:func:`ftprop_exact.solvers.search.deltas.fit_unit`). At a kink the derivative takes the
 subgradient value of the open region on the side where ``t z`` is smaller.
 
 Examples

@@ -24,8 +24,8 @@ from ftprop_exact.proofs.basic import SingleLayerProof
 from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.hitting_set import ConflictSet, HittingSetProof
 from ftprop_exact.proofs.master import solve_in_thread
-from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.lp import fit_hinge
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.lp import fit_hinge
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 

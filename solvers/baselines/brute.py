@@ -26,7 +26,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.benders import ProofCut
 from ftprop_exact.proofs.exhaustive import ExhaustiveProof
-from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 

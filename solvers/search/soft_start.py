@@ -2,11 +2,11 @@
 
 This is FTPROP with a budget of one gradient step per layer and iteration — the paper's
 Algorithm 2 on the whole batch, as implemented by the ``"ftprop-mb"`` / ``"sste"``
-baselines (:func:`ftprop_exact.solvers.gradient.ftprop_mb_gradients`): the output layer
+baselines (:func:`ftprop_exact.solvers.baselines.gradient.ftprop_mb_gradients`): the output layer
 steps on the hinge loss of the labels; going down, the hidden targets are
 ``T_{d-1} = -sign(dL_d/dh_{d-1})`` with importance ``|dL_d/dh_{d-1}|`` and layer ``d-1``
 steps on its layer loss. Here it only moves a start of the exact search (see
-:class:`~ftprop_exact.solvers.flip_search.FlipSearcher`): it shifts every hyperplane at
+:class:`~ftprop_exact.solvers.search.starts.FlipSearcher`): it shifts every hyperplane at
 once, cheaply, where the exact moves change one unit at a time.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients, weighted_errors
-from ftprop_exact.solvers.losses import LayerLoss, make_loss
+from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients, weighted_errors
+from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
 
 __all__ = ["soft_start"]
 

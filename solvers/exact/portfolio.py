@@ -22,10 +22,10 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.cpsat import CPSATSearcher, default_threads
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.exact.cpsat import CPSATSearcher, default_threads
 from ftprop_exact.proofs.master import boolean_encoding
-from ftprop_exact.solvers.local_search import LocalSearcher
+from ftprop_exact.solvers.search.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
@@ -57,7 +57,7 @@ class PortfolioSearcher:
         Threads of the search (default: available cores, at most 8): with two or more,
         CP-SAT gets ``threads - 1`` workers and local search runs beside it.
     max_weight : int, optional
-        Passed to CP-SAT (see :class:`~ftprop_exact.solvers.cpsat.CPSATSearcher`).
+        Passed to CP-SAT (see :class:`~ftprop_exact.solvers.exact.cpsat.CPSATSearcher`).
     first_round : float, default=2.0
         Seconds of the first round of each phase (tiny problems get less: 0.2 s + 0.01 s
         per row and hidden unit); every later round doubles it.

@@ -21,7 +21,7 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.gradient import Adam, Standardisation, forward_pass, weighted_errors
+from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forward_pass, weighted_errors
 
 __all__ = ["BETA_MAX", "anneal", "anneal_start"]
 

@@ -1,12 +1,12 @@
 """Batched perceptron learner: K units on the same inputs at once, three back ends.
 
 The perceptron is the fast path of separability checking. A unit it separates comes back
-with weights verified rigorously by :func:`ftprop_exact.solvers.base.verified_separator`;
+with weights verified rigorously by :func:`ftprop_exact.solvers.learners.base.verified_separator`;
 a unit it cannot separate within its budget is *undecided* (``separable=None``): a
 perceptron never says "not separable" (the ``"auto"`` learner hands those units to the LP).
 
 Algorithm (shared by every back end): the inputs are prepared once per layer
-(:func:`ftprop_exact.solvers.perceptron_xp.prepare_inputs`: seeded row order, whitening,
+(:func:`ftprop_exact.solvers.kernels.perceptron_xp.prepare_inputs`: seeded row order, whitening,
 bias feature, unit-length rows), every unit starts from its least-squares weights, and
 chunked perceptron epochs run on all undecided units at once. A unit is done when an
 epoch makes no mistake (its weights then separate every prepared row). It is given up
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ftprop_exact.solvers import perceptron_xp
-from ftprop_exact.solvers.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
+from ftprop_exact.solvers.kernels import perceptron_xp
+from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 
 BACKENDS = ("numba", "numpy", "cupy")
 GPU_INSTALL_HINT = "pip install 'ftprop_exact[gpu]'"
@@ -320,7 +320,7 @@ class PerceptronLearner:
 
     def _run_epochs(self, X: Any, T: Any, W: Any, epochs: int, chunk: int) -> np.ndarray:
         if self.backend == "numba":
-            from ftprop_exact.solvers import perceptron_numba  # compiled (or loaded from cache) on first use
+            from ftprop_exact.solvers.kernels import perceptron_numba  # compiled (or loaded from cache) on first use
 
             return perceptron_numba.run_epochs(X, T, W, epochs, chunk, self.margin)
         return perceptron_xp.run_epochs(self._xp, X, T, W, epochs, chunk, self.margin)

@@ -1,6 +1,6 @@
 """Local search directly on the hidden targets (searcher ``"local"``).
 
-Where FTPROP (:mod:`ftprop_exact.solvers.ftprop`) descends layer by layer, this searcher
+Where FTPROP (:mod:`ftprop_exact.solvers.search.ftprop`) descends layer by layer, this searcher
 looks at every hidden layer at once and judges each flip by the *output*: a flip of
 ``T_e[i, j]`` is propagated through the layers above by the network's own forward pass,
 and its effect on the output's errors (and loss) decides whether it is wanted.
@@ -35,18 +35,11 @@ import itertools
 
 import numpy as np
 
-from ftprop_exact.solvers.flip_search import (
-    Descent,
-    FlipSearcher,
-    Move,
-    fit_failing,
-    flip_deltas,
-    loss_moves,
-    offer,
-    realise,
-    record_changes,
-    replacement_moves,
-)
+from ftprop_exact.solvers.search.deltas import fit_failing, flip_deltas
+from ftprop_exact.solvers.search.descent import Descent
+from ftprop_exact.solvers.search.moves import Move, loss_moves, record_changes, replacement_moves
+from ftprop_exact.solvers.search.starts import FlipSearcher
+from ftprop_exact.solvers.search.state import offer, realise
 
 __all__ = ["LocalSearcher"]
 

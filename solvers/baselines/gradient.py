@@ -34,8 +34,8 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork, apply_activation
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.base import SeparabilityLearner
-from ftprop_exact.solvers.losses import LayerLoss, make_loss
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 

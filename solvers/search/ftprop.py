@@ -33,22 +33,12 @@ from typing import Iterator
 
 import numpy as np
 
-from ftprop_exact.solvers.flip_search import (
-    ERRORS,
-    Descent,
-    FlipSearcher,
-    Move,
-    exact_moves,
-    fit_failing,
-    flip_deltas,
-    flip_gradient,
-    loss_moves,
-    offer,
-    realise,
-    record_changes,
-    replacement_moves,
-)
-from ftprop_exact.solvers.losses import LayerLoss
+from ftprop_exact.solvers.search.deltas import ERRORS, fit_failing, flip_deltas, flip_gradient
+from ftprop_exact.solvers.search.descent import Descent
+from ftprop_exact.solvers.search.moves import Move, exact_moves, loss_moves, record_changes, replacement_moves
+from ftprop_exact.solvers.search.starts import FlipSearcher
+from ftprop_exact.solvers.search.state import offer, realise
+from ftprop_exact.solvers.search.losses import LayerLoss
 
 __all__ = ["FTPropSearcher"]
 
@@ -85,7 +75,7 @@ class FTPropSearcher(FlipSearcher):
     Parameters
     ----------
     loss : str or LayerLoss, default="soft_hinge"
-        Per-layer loss (:func:`~ftprop_exact.solvers.losses.loss_names`).
+        Per-layer loss (:func:`~ftprop_exact.solvers.search.losses.loss_names`).
     budget : int, default=10
         Moves tried per call of ``FTPROP(d)`` for a hidden layer ``d`` (the output layer
         runs until ``patience`` or the deadline).
@@ -111,7 +101,7 @@ class FTPropSearcher(FlipSearcher):
         for ``"soft"``); 0: the exact recursion alone, from a random network.
     start : {"anneal", "soft"}, default="anneal"
         ``"anneal"``: the best of ``screen`` annealed smooth networks
-        (:mod:`~ftprop_exact.solvers.anneal_start`); ``"soft"``: soft FTPROP (gradient
+        (:mod:`~ftprop_exact.solvers.search.anneal_start`); ``"soft"``: soft FTPROP (gradient
         steps on the layer losses with the same target heuristic) from a random network.
     screen : int, default=8
         Initialisations annealed per start.

@@ -18,11 +18,11 @@ import numpy as np
 from ftprop_exact.assemble import network_excluding_errors
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.base import SeparabilityLearner
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
-from ftprop_exact.solvers.cuts import Cut, CutPool
+from ftprop_exact.solvers.exact.cuts import Cut, CutPool
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 

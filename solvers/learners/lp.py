@@ -22,7 +22,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from ftprop_exact.rows import RowGroups, group_identical_rows
-from ftprop_exact.solvers.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
+from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.proofs.certificate import (
     Certificate,
     exact_certificate,
