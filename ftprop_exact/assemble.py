@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
@@ -57,19 +58,22 @@ def fit_layers(problem: Problem, hidden_targets: list[np.ndarray], learner: Sepa
 
 
 def _unit_weights(
-    problem: Problem, hidden_targets: list[np.ndarray], d: int, j: int, verdict: UnitVerdict
+    problem: Problem, hidden_targets: list[np.ndarray], d: int, j: int, verdict: UnitVerdict, deadline: Deadline | None
 ) -> tuple[np.ndarray, float]:
     if verdict.separable:
         return np.asarray(verdict.weights, dtype=np.float64), float(verdict.bias)
     A = problem.layer_inputs(d, hidden_targets)
-    return fit_hinge(A, problem.layer_targets(d, hidden_targets)[:, j], problem.counts)
+    time_limit = None if deadline is None else deadline.remaining()
+    return fit_hinge(A, problem.layer_targets(d, hidden_targets)[:, j], problem.counts, time_limit)
 
 
-def best_effort_network(problem: Problem, hidden_targets: list[np.ndarray], fit: LayerFit) -> ThresholdNetwork:
-    """The network of the fitted units; non-separable units get a hinge-loss fit."""
+def best_effort_network(
+    problem: Problem, hidden_targets: list[np.ndarray], fit: LayerFit, deadline: Deadline | None = None
+) -> ThresholdNetwork:
+    """The network of the fitted units; non-separable units get a hinge-loss fit (within ``deadline``)."""
     layers = []
     for d, layer_verdicts in enumerate(fit.verdicts):
-        pairs = [_unit_weights(problem, hidden_targets, d, j, v) for j, v in enumerate(layer_verdicts)]
+        pairs = [_unit_weights(problem, hidden_targets, d, j, v, deadline) for j, v in enumerate(layer_verdicts)]
         W = np.vstack([w for w, _ in pairs])
         b = np.array([bias for _, bias in pairs])
         layers.append(Layer(W, b, problem.activation))

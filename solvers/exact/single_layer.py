@@ -18,14 +18,13 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ftprop_exact.budget import Deadline
-from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.assemble import LayerFit, best_effort_network
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import SingleLayerProof
 from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.hitting_set import ConflictSet, HittingSetProof
 from ftprop_exact.proofs.master import solve_in_thread
-from ftprop_exact.solvers.learners.base import SeparabilityLearner
-from ftprop_exact.solvers.learners.lp import fit_hinge
+from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 
@@ -69,7 +68,9 @@ def single_layer_min_errors(
             undecided |= verdict is not None and verdict.separable is None
             units.append(verdict)
         if incumbent.network is None or not (new or undecided):
-            incumbent.offer(_network(problem, units))  # best effort first, then exact on the kept rows
+            # best effort first (hinge fits for failing units, a quarter of the time left), then exact on the kept rows
+            verdicts = tuple(UnitVerdict(None) if v is None else v for v in units)
+            incumbent.offer(best_effort_network(problem, [], LayerFit((verdicts,)), deadline.sub(0.25)))
         if undecided:
             stats["undecided_unit"] = True
             break
@@ -83,19 +84,6 @@ def single_layer_min_errors(
         stats["unverified_errors"] = incumbent.errors  # rounding left some kept row uncertain
         break
     return SearchOutcome(Status.UNKNOWN, stats=stats)
-
-
-def _network(problem: Problem, units: list[Any]) -> ThresholdNetwork:
-    """One layer of the units' separators; a unit without one gets a hinge-loss fit on every row."""
-    pairs = [
-        (np.asarray(v.weights, dtype=np.float64), float(v.bias))
-        if v is not None and v.separable
-        else fit_hinge(problem.X, problem.Y[:, k], problem.counts)
-        for k, v in enumerate(units)
-    ]
-    W = np.vstack([w for w, _ in pairs])
-    b = np.array([bias for _, bias in pairs])
-    return ThresholdNetwork((Layer(W, b, problem.activation),), classes=problem.data.classes)
 
 
 def _unit_conflicts(

@@ -301,7 +301,9 @@ def _certified(A: np.ndarray, t: np.ndarray, cert: Certificate) -> UnitVerdict:
     return UnitVerdict(separable=False, certificate=cert)
 
 
-def fit_hinge(A: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def fit_hinge(
+    A: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = None, time_limit: float | None = None
+) -> tuple[np.ndarray, float]:
     """Weights minimising the (weighted) hinge loss ``sum c_i max(0, 1 - t_i (a_i . w + b))``.
 
     Used for units whose targets are not separable, to build the best network available
@@ -315,6 +317,8 @@ def fit_hinge(A: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = N
         Targets in {-1, +1}.
     sample_weight : ndarray of shape (m,), optional
         Row weights ``c`` (e.g. multiplicities of merged rows); default 1.
+    time_limit : float, optional
+        Seconds for HiGHS (a large LP can take minutes); on time-out the zero fit.
 
     Returns
     -------
@@ -329,7 +333,8 @@ def fit_hinge(A: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = N
     # sparse: the slack block is an m x m identity (memory linear in the rows)
     A_ub = sparse.hstack([sparse.csr_matrix(-t[:, None] * A), sparse.csr_matrix(-t[:, None]), -sparse.identity(m, format="csr")])
     bounds = [(None, None)] * (n + 1) + [(0, None)] * m
-    res = linprog(c, A_ub=A_ub, b_ub=-np.ones(m), bounds=bounds, method="highs")
+    options = {} if time_limit is None else {"time_limit": max(0.01, float(time_limit))}
+    res = linprog(c, A_ub=A_ub, b_ub=-np.ones(m), bounds=bounds, method="highs", options=options)
     if res.status != 0:
         return np.zeros(n), 0.0
     return res.x[:n], float(res.x[n])
