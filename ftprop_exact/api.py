@@ -12,17 +12,15 @@ from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import DuplicateConflictProof
 from ftprop_exact.proofs.check import check_proof
+from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
-from ftprop_exact.solvers.registry import make_learner, make_searcher
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher
+from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, capabilities_of, make_learner, make_searcher
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, require_deciding_learner
 from ftprop_exact.solvers.exact.single_layer import single_layer_min_errors, single_layer_outcome
 from ftprop_exact.status import Status
 
 log = logging.getLogger("ftprop_exact")
-
-OBJECTIVES = ("feasibility", "min_errors")
-ERROR_MINIMISING_SEARCHERS = ("cpsat", "auto")
 
 
 def solve(
@@ -30,8 +28,8 @@ def solve(
     y: Any = None,
     hidden: Any = (3,),
     *,
-    searcher: str | TargetSearcher = "auto",
-    learner: str | SeparabilityLearner = "auto",
+    searcher: str | TargetSearcher = DEFAULT_SEARCHER,
+    learner: str | SeparabilityLearner = DEFAULT_LEARNER,
     activation: str = "sign",
     time_limit: float | None = 60.0,
     random_state: int = 0,
@@ -49,11 +47,15 @@ def solve(
         Labels (any two or more values).
     hidden : sequence of int, default=(3,)
         Hidden widths; ``()`` for a single layer.
-    searcher : str or TargetSearcher, default="auto"
-        One of :func:`ftprop_exact.solvers.searcher_names`, or a searcher object.
-    learner : str or SeparabilityLearner, default="auto"
-        The convex learner (:func:`ftprop_exact.solvers.learner_names`); "auto": the batched
-        perceptron first, the exact LP for the units it leaves undecided (same verdicts as "lp").
+    searcher : str or TargetSearcher, default=DEFAULT_SEARCHER
+        One of :func:`ftprop_exact.solvers.searcher_names`, or a searcher object. The
+        default is ``"auto"`` (:data:`ftprop_exact.solvers.registry.DEFAULT_SEARCHER`).
+    learner : str or SeparabilityLearner, default=DEFAULT_LEARNER
+        The convex learner (:func:`ftprop_exact.solvers.learner_names`); the default,
+        ``"auto"``, runs the batched perceptron first and the exact LP for the units it
+        leaves undecided (same verdicts as "lp"). A searcher that proves (and a network
+        without hidden layers) needs a learner that decides non-separability: "auto" or
+        "lp"; the bare perceptrons are refused with a ValueError.
     activation : {"sign", "step"}, default="sign"
         Activation of every unit.
     time_limit : float or None, default=60.0
@@ -65,7 +67,8 @@ def solve(
         the run from a signal handler.
     objective : {"feasibility", "min_errors"}, default="feasibility"
         "min_errors": find the network with the fewest training errors and prove the
-        optimum (searchers ``cpsat`` and ``auto``; the others return their best network).
+        optimum (the searchers whose ``capabilities.objectives`` include it, ``cpsat`` and
+        ``auto``; the others return their best network).
         Duplicate rows with different labels are then allowed.
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
@@ -86,13 +89,18 @@ def solve(
     minimising = objective == "min_errors"
     problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
     deadline = deadline if deadline is not None else Deadline(time_limit)
-    if minimising and isinstance(searcher, str) and searcher in ERROR_MINIMISING_SEARCHERS:
+    capabilities = capabilities_of(searcher)
+    if minimising and isinstance(searcher, str) and objective in capabilities.objectives:
         searcher_options = {**searcher_options, "objective": objective}
     search = make_searcher(searcher, **searcher_options) if isinstance(searcher, str) else searcher
     if getattr(search, "objective", objective) != objective:
         raise ValueError(f"the searcher object was built for objective={search.objective!r}, not {objective!r}")
-    convex = make_learner(learner) if isinstance(learner, str) else learner
     name = search.name
+    if activation not in capabilities.activations:
+        raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")
+    convex = make_learner(learner) if isinstance(learner, str) else learner
+    if capabilities.proves or not problem.hidden:
+        require_deciding_learner("a network without hidden layers" if not problem.hidden else f"searcher {name!r}", convex)
 
     if problem.conflict is not None:
         proof = DuplicateConflictProof(problem.claim(), problem.conflict)

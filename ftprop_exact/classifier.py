@@ -19,12 +19,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ftprop_exact.api import solve
-from ftprop_exact.assemble import best_effort_network, fit_layers
+from ftprop_exact.solvers.assemble import best_effort_network, fit_layers
 from ftprop_exact.data import make_dataset
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.result import Result
-from ftprop_exact.solvers.registry import make_learner
+from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, make_learner
 
 __all__ = ["FTPropClassifier"]
 
@@ -38,11 +38,13 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
     ----------
     hidden : tuple of int, default=(3,)
         Hidden widths; ``()`` for a single layer of threshold units.
-    searcher : str, default="ftprop"
+    searcher : str, default=DEFAULT_SEARCHER
         Target searcher (:func:`ftprop_exact.solvers.searcher_names`), e.g. ``"ftprop"``,
-        ``"local"`` or ``"cpsat"``.
-    learner : str, default="lp"
-        Convex learner (:func:`ftprop_exact.solvers.learner_names`).
+        ``"local"`` or ``"cpsat"``; the default is the package's (``"auto"``, see
+        :func:`ftprop_exact.solve`).
+    learner : str, default=DEFAULT_LEARNER
+        Convex learner (:func:`ftprop_exact.solvers.learner_names`); the default is the
+        package's (``"auto"``).
     activation : {"sign", "step"}, default="sign"
         Activation of every unit.
     time_limit : float or None, default=10.0
@@ -80,8 +82,8 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         hidden: tuple[int, ...] = (3,),
-        searcher: str = "ftprop",
-        learner: str = "lp",
+        searcher: str = DEFAULT_SEARCHER,
+        learner: str = DEFAULT_LEARNER,
         activation: str = "sign",
         time_limit: float | None = 10.0,
         random_state: Any = None,

@@ -13,6 +13,8 @@ from ftprop_exact.proofs import Proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
 from ftprop_exact.solvers.exact.cuts import CutPool
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.registry import DEFAULT_LEARNER
 from ftprop_exact.status import Status
 
 
@@ -75,11 +77,13 @@ def min_width(
     random_state: int = 0,
     threads: int | None = None,
     deadline: Deadline | None = None,
+    learner: str | SeparabilityLearner = DEFAULT_LEARNER,
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer) that fits with zero errors.
 
-    Widths 1, 2, ... are checked in turn with the exact searcher; first-layer cuts found at
-    one width are reused at the next (a cut holds for every unit, whatever the width). The
+    Widths 1, 2, ... are checked in turn with the exact searcher (``cpsat``, not the default
+    portfolio: one cut pool must outlive the widths); first-layer cuts found at one width
+    are reused at the next (a cut holds for every unit, whatever the width). The
     first FEASIBLE width is the answer, proven minimal by the INFEASIBLE proof one below.
 
     Parameters
@@ -90,6 +94,9 @@ def min_width(
         Largest width tried.
     time_limit : float or None, default=300
         Seconds for the whole search.
+    learner : str or SeparabilityLearner, default=DEFAULT_LEARNER
+        The convex learner (the package default, ``"auto"``); it must decide
+        non-separability (``"auto"`` or ``"lp"``).
 
     Returns
     -------
@@ -108,7 +115,13 @@ def min_width(
         started = deadline.elapsed()
         searcher = CPSATSearcher(threads=threads, cut_pool=pool)
         result = solve(
-            data, hidden=[width], searcher=searcher, activation=activation, deadline=deadline, random_state=random_state
+            data,
+            hidden=[width],
+            searcher=searcher,
+            learner=learner,
+            activation=activation,
+            deadline=deadline,
+            random_state=random_state,
         )
         per_width[width] = result
         seconds[width] = deadline.elapsed() - started

@@ -128,7 +128,8 @@ def check_targets(
     hidden_targets : list of ndarray
         ``[T1, .., Tk]``, each (m, width) in {-1, +1}; empty for a single-layer network.
     learner : SeparabilityLearner, optional
-        Defaults to the exact LP learner.
+        Defaults to the exact LP learner (not the package default ``"auto"``: the report
+        gives each separable unit's maximum margin, which only the LP computes).
 
     Returns
     -------

@@ -1,18 +1,27 @@
-"""Learners (and later searchers) chosen by name, one facade over every back end."""
+"""Learners and searchers chosen by name, one facade over every back end.
+
+The one default of the package lives here: :data:`DEFAULT_SEARCHER` and
+:data:`DEFAULT_LEARNER` are what ``solve``, ``FTPropClassifier``, ``min_width`` and the
+command line use when no searcher or learner is named (docs/architecture.md, "Defaults").
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ftprop_exact.solvers.learners.auto import AutoLearner
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.learners.lp import LPLearner
 from ftprop_exact.solvers.kernels.perceptron import PerceptronLearner
+from ftprop_exact.solvers.search_base import Capabilities, TargetSearcher
 
-if TYPE_CHECKING:  # searchers import the core modules, which import the learners
-    from ftprop_exact.solvers.search_base import TargetSearcher
+DEFAULT_SEARCHER = "auto"
+"""The searcher used when none is named: local search and CP-SAT side by side (it proves)."""
+
+DEFAULT_LEARNER = "auto"
+"""The learner used when none is named: the batched perceptron, the exact LP for the rest."""
 
 _LEARNERS: dict[str, Callable[..., SeparabilityLearner]] = {
     "auto": AutoLearner,
@@ -28,13 +37,31 @@ def learner_names() -> tuple[str, ...]:
     return tuple(sorted(_LEARNERS))
 
 
-def make_learner(name: str = "lp", **options: Any) -> SeparabilityLearner:
+def deciding_learner_names() -> tuple[str, ...]:
+    """Names of the learners that decide non-separability (a certificate, not only separators).
+
+    Searchers that prove (``Capabilities.proves``) need one of them.
+
+    Examples
+    --------
+    >>> deciding_learner_names()
+    ('auto', 'lp')
+    """
+    return tuple(name for name in learner_names() if _learner_class(_LEARNERS[name]).decides)
+
+
+def _learner_class(factory: Callable[..., SeparabilityLearner]) -> type:
+    """The class a learner factory builds (a class, or a ``functools.partial`` of one)."""
+    return factory.func if isinstance(factory, functools.partial) else factory
+
+
+def make_learner(name: str = DEFAULT_LEARNER, **options: Any) -> SeparabilityLearner:
     """Build a convex learner by name.
 
     Parameters
     ----------
-    name : str, default="lp"
-        One of :func:`learner_names`.
+    name : str, default=DEFAULT_LEARNER
+        One of :func:`learner_names` (the default, :data:`DEFAULT_LEARNER`, is ``"auto"``).
     **options
         Passed to the learner's constructor.
 
@@ -65,10 +92,10 @@ _SEARCHERS: dict[str, str] = {
     "brute": "ftprop_exact.solvers.baselines.brute:BruteForceSearcher",
     "cpsat": "ftprop_exact.solvers.exact.cpsat:CPSATSearcher",
     "ftprop": "ftprop_exact.solvers.search.ftprop:FTPropSearcher",
-    "ftprop-mb": "ftprop_exact.solvers.baselines.gradient:make_ftprop_mb",
+    "ftprop-mb": "ftprop_exact.solvers.baselines.gradient:FTPropMBSearcher",
     "milp": "ftprop_exact.solvers.baselines.milp:MILPSearcher",
     "local": "ftprop_exact.solvers.search.local_search:LocalSearcher",
-    "sste": "ftprop_exact.solvers.baselines.gradient:make_sste",
+    "sste": "ftprop_exact.solvers.baselines.gradient:SSTESearcher",
 }
 
 
@@ -77,15 +104,8 @@ def searcher_names() -> tuple[str, ...]:
     return tuple(sorted(_SEARCHERS))
 
 
-def make_searcher(name: str = "auto", **options: Any) -> TargetSearcher:
-    """Build a target searcher by name.
-
-    Parameters
-    ----------
-    name : str, default="auto"
-        One of :func:`searcher_names`.
-    **options
-        Passed to the searcher's constructor.
+def searcher_class(name: str) -> type:
+    """The class behind a searcher name (imports its module).
 
     Raises
     ------
@@ -97,5 +117,48 @@ def make_searcher(name: str = "auto", **options: Any) -> TargetSearcher:
     except KeyError:
         raise ValueError(f"unknown searcher {name!r}; choose one of: {', '.join(searcher_names())}") from None
     module_name, class_name = path.split(":")
-    factory = getattr(importlib.import_module(module_name), class_name)
-    return factory(**options)
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def capabilities_of(searcher: str | object) -> Capabilities:
+    """What a searcher (a registry name, a class or an object) declares it supports.
+
+    A searcher without a ``capabilities`` attribute gets the plain
+    :class:`~ftprop_exact.solvers.search_base.Capabilities`: it finds networks, never proves.
+
+    Examples
+    --------
+    >>> capabilities_of("cpsat").proves, capabilities_of("local").proves
+    (True, False)
+    """
+    found = getattr(searcher_class(searcher) if isinstance(searcher, str) else searcher, "capabilities", None)
+    return found if isinstance(found, Capabilities) else Capabilities()
+
+
+def searchers_that(wanted: Callable[[Capabilities], bool]) -> tuple[str, ...]:
+    """Registry names of the searchers whose capabilities satisfy ``wanted`` (imports them all).
+
+    Examples
+    --------
+    >>> searchers_that(lambda c: "min_errors" in c.objectives)
+    ('auto', 'cpsat')
+    """
+    return tuple(name for name in searcher_names() if wanted(capabilities_of(name)))
+
+
+def make_searcher(name: str = DEFAULT_SEARCHER, **options: Any) -> TargetSearcher:
+    """Build a target searcher by name.
+
+    Parameters
+    ----------
+    name : str, default=DEFAULT_SEARCHER
+        One of :func:`searcher_names` (the default, :data:`DEFAULT_SEARCHER`, is ``"auto"``).
+    **options
+        Passed to the searcher's constructor.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid ones.
+    """
+    return searcher_class(name)(**options)

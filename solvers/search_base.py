@@ -1,4 +1,4 @@
-"""What every target searcher speaks: the protocol, its outcome, and the incumbent tracker."""
+"""What every target searcher speaks: the protocol, its capabilities, its outcome, the incumbent."""
 
 from __future__ import annotations
 
@@ -8,13 +8,76 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ftprop_exact.assemble import LayerFit, best_effort_network, fit_layers, training_errors
+from ftprop_exact.solvers.assemble import LayerFit, best_effort_network, fit_layers, training_errors
 from ftprop_exact.budget import Deadline
-from ftprop_exact.network import ThresholdNetwork
+from ftprop_exact.network import ACTIVATIONS, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import Proof
+from ftprop_exact.proofs.claim import WEIGHT_DOMAINS
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.status import Status
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a searcher supports, declared once on its class (``capabilities = Capabilities(...)``).
+
+    ``solve``, the command line and the benchmarks read these declarations (through
+    :func:`ftprop_exact.solvers.registry.capabilities_of`) instead of lists of names.
+
+    Attributes
+    ----------
+    objectives : tuple of str, default=("feasibility",)
+        Objectives the searcher optimises. With ``"min_errors"`` it takes an ``objective``
+        option and proves the optimum; others, asked to minimise errors, return their best
+        network.
+    activations : tuple of str, default=ACTIVATIONS
+        Unit activations it can train.
+    proves : bool, default=False
+        True when it can answer INFEASIBLE (or OPTIMAL) with a proof; it then needs a
+        learner that decides non-separability (:func:`require_deciding_learner`).
+    weights : tuple of str, default=("real",)
+        Weight domains of the networks it searches (the ``weights`` field of a proof's claim).
+    options : tuple of str, default=()
+        Constructor options the command line forwards when given: ``"threads"`` (workers)
+        and ``"max_weight"`` (a cap on the modelled integer weights; an infeasible answer
+        then only covers weights within the cap).
+
+    Examples
+    --------
+    >>> Capabilities(proves=True).objectives
+    ('feasibility',)
+    """
+
+    objectives: tuple[str, ...] = ("feasibility",)
+    activations: tuple[str, ...] = ACTIVATIONS
+    proves: bool = False
+    weights: tuple[str, ...] = WEIGHT_DOMAINS
+    options: tuple[str, ...] = ()
+
+
+def require_deciding_learner(searcher: str, learner: SeparabilityLearner) -> None:
+    """Refuse a learner that cannot show non-separability, for a run that must prove.
+
+    A proof needs a certificate for every failing unit; a learner that only finds
+    separators (``decides`` False) would leave every failing unit undecided, and the run
+    could never answer INFEASIBLE. The learner is refused rather than silently wrapped:
+    the name the user chose keeps its meaning, and ``"auto"`` already is the perceptron
+    with the exact LP behind it.
+
+    Raises
+    ------
+    ValueError
+        Naming the learners that work.
+    """
+    if getattr(learner, "decides", False):
+        return
+    from ftprop_exact.solvers.registry import deciding_learner_names  # the registry imports this module
+
+    raise ValueError(
+        f"{searcher} must prove infeasibility, and learner {getattr(learner, 'name', learner)!r} cannot show "
+        f"that a unit is not separable (it only finds separators); use one of: {', '.join(deciding_learner_names())}"
+    )
 
 
 class Incumbent:

@@ -16,14 +16,11 @@ from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.io import save_proof
 from ftprop_exact.result import Result
-from ftprop_exact.solvers.registry import searcher_names
+from ftprop_exact.solvers.registry import DEFAULT_SEARCHER, capabilities_of, searcher_names, searchers_that
 
 T = TypeVar("T")
 
 HELP = "decide whether a sign network of the given hidden widths fits the data with zero errors"
-
-# options a searcher accepts from the command line (None: the option is not passed)
-_SEARCHER_OPTIONS = {"cpsat": ("threads", "max_weight"), "auto": ("threads", "max_weight")}
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -81,7 +78,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("check", help=HELP, description=HELP)
     add_data_arguments(parser)
     parser.add_argument("--hidden", type=parse_hidden, required=True, metavar="W[,W...]", help="hidden widths, e.g. 3 or 3,2")
-    parser.add_argument("--solver", default="auto", choices=searcher_names(), help="target searcher (default: auto)")
+    parser.add_argument(
+        "--solver", default=DEFAULT_SEARCHER, choices=searcher_names(), help=f"target searcher (default: {DEFAULT_SEARCHER})"
+    )
     add_run_arguments(parser, time_limit=60.0)
     parser.add_argument(
         "--max-weight",
@@ -93,7 +92,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--min-errors",
         action="store_true",
-        help="find the network with the fewest training errors and prove the optimum (solvers auto, cpsat)",
+        help="find the network with the fewest training errors and prove the optimum "
+        "(the solvers that minimise errors, the default among them; others report their best network)",
     )
     parser.add_argument("--proof", metavar="FILE", help="write the INFEASIBLE proof (JSON) to FILE")
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
@@ -101,10 +101,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The command-line options the chosen searcher understands."""
-    wanted = _SEARCHER_OPTIONS.get(args.solver, ())
+    """The command-line options the chosen searcher understands (its declared capabilities)."""
+    wanted = capabilities_of(args.solver).options
     if args.max_weight is not None and "max_weight" not in wanted:
-        raise DataError(f"--max-weight applies to the exact model (solvers cpsat, auto), not to {args.solver!r}")
+        capped = ", ".join(searchers_that(lambda c: "max_weight" in c.options))
+        raise DataError(f"--max-weight applies to the exact model (solvers {capped}), not to {args.solver!r}")
     if args.max_weight is not None and args.max_weight < 1:
         raise DataError("--max-weight must be a positive integer")
     return {name: getattr(args, name) for name in wanted if getattr(args, name) is not None}

@@ -27,7 +27,7 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.benders import ProofCut
 from ftprop_exact.proofs.exhaustive import ExhaustiveProof
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
+from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome, require_deciding_learner, try_targets
 from ftprop_exact.status import Status
 
 MAX_ROWS = 14  # distinct rows: 2^(rows-1) first-layer columns
@@ -86,6 +86,7 @@ class BruteForceSearcher:
     """
 
     name = "brute"
+    capabilities = Capabilities(proves=True)
 
     def search(
         self,
@@ -97,6 +98,7 @@ class BruteForceSearcher:
     ) -> SearchOutcome:
         """Enumerate; FEASIBLE with a network, INFEASIBLE with an exhaustive proof, or UNKNOWN on time-out."""
         self._check_size(problem)
+        require_deciding_learner(f"searcher {self.name!r}", learner)
         h = problem.hidden[0]
         u = problem.n_rows
         found = self._separable_columns(problem, learner, deadline)

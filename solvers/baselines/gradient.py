@@ -45,8 +45,8 @@ __all__ = [
     "Standardisation",
     "forward_pass",
     "ftprop_mb_gradients",
-    "make_ftprop_mb",
-    "make_sste",
+    "FTPropMBSearcher",
+    "SSTESearcher",
     "weighted_errors",
 ]
 
@@ -270,11 +270,15 @@ class GradientSearcher:
         return ThresholdNetwork(tuple(layers), classes=problem.data.classes)
 
 
-def make_ftprop_mb(**options: Any) -> GradientSearcher:
+class FTPropMBSearcher(GradientSearcher):
     """FTPROP-MB with the soft hinge loss (registry name ``"ftprop-mb"``)."""
-    return GradientSearcher(**{"loss": "soft_hinge", **options, "name": "ftprop-mb"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**{"loss": "soft_hinge", **options, "name": "ftprop-mb"})
 
 
-def make_sste(**options: Any) -> GradientSearcher:
+class SSTESearcher(GradientSearcher):
     """The saturated straight-through estimator (registry name ``"sste"``)."""
-    return GradientSearcher(**{"loss": "saturated_hinge", **options, "name": "sste"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**{"loss": "saturated_hinge", **options, "name": "sste"})

@@ -15,19 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from ftprop_exact.assemble import network_excluding_errors
+from ftprop_exact.solvers.assemble import network_excluding_errors
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
+from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
+from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome, require_deciding_learner, try_targets
 from ftprop_exact.status import Status
 
 FIRST_LAYER_MODES = ("auto", "exact", "cuts")
-OBJECTIVES = ("feasibility", "min_errors")
 
 
 def default_threads() -> int:
@@ -78,6 +78,7 @@ class CPSATSearcher:
     """
 
     name = "cpsat"
+    capabilities = Capabilities(objectives=OBJECTIVES, proves=True, options=("threads", "max_weight"))
 
     def __init__(
         self,
@@ -89,8 +90,8 @@ class CPSATSearcher:
         objective: str = "feasibility",
         cuts_per_column: int = 6,
     ) -> None:
-        if objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+        if objective not in self.capabilities.objectives:
+            raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(self.capabilities.objectives)}")
         if first_layer not in FIRST_LAYER_MODES:
             raise ValueError(f"unknown first_layer {first_layer!r}; choose one of: {', '.join(FIRST_LAYER_MODES)}")
         if max_weight is not None and max_weight < 1:
@@ -120,6 +121,7 @@ class CPSATSearcher:
         """
         if not problem.hidden:
             raise ValueError("the cpsat searcher needs at least one hidden layer")
+        require_deciding_learner(f"searcher {self.name!r}", learner)
         try:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher

@@ -26,7 +26,7 @@ from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.exact.cpsat import CPSATSearcher, default_threads
 from ftprop_exact.proofs.master import boolean_encoding
 from ftprop_exact.solvers.search.local_search import LocalSearcher
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, require_deciding_learner
 from ftprop_exact.status import Status
 
 __all__ = ["PortfolioSearcher"]
@@ -80,6 +80,7 @@ class PortfolioSearcher:
     """
 
     name = "auto"
+    capabilities = CPSATSearcher.capabilities  # it answers through CP-SAT
 
     def __init__(
         self,
@@ -90,6 +91,8 @@ class PortfolioSearcher:
     ) -> None:
         if not first_round > 0:
             raise ValueError(f"first_round must be positive; got {first_round!r}")
+        if objective not in self.capabilities.objectives:
+            raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(self.capabilities.objectives)}")
         self.objective = objective
         self.threads = threads
         self.max_weight = max_weight
@@ -104,6 +107,7 @@ class PortfolioSearcher:
         rng: np.random.Generator,
     ) -> SearchOutcome:
         """Run both phases (at once, or in turns) until one answers or the deadline passes."""
+        require_deciding_learner(f"searcher {self.name!r}", learner)
         threads = self.threads if self.threads is not None else default_threads()
         local = LocalSearcher()
         concurrent = threads >= 2

@@ -18,7 +18,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ftprop_exact.budget import Deadline
-from ftprop_exact.assemble import LayerFit, best_effort_network
+from ftprop_exact.solvers.assemble import LayerFit, best_effort_network
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import SingleLayerProof
 from ftprop_exact.proofs.certificate import Certificate

@@ -180,6 +180,8 @@ class PerceptronLearner:
     True
     """
 
+    decides = False  # finds separators, never a certificate: searchers that prove refuse it
+
     def __init__(
         self,
         backend: str = "numba",

@@ -44,6 +44,7 @@ class AutoLearner:
     """
 
     name = "auto"
+    decides = True  # every unit the perceptron leaves undecided goes to the exact LP
 
     def __init__(
         self,

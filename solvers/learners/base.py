@@ -104,9 +104,22 @@ def as_target_matrix(T: np.ndarray, m: int) -> np.ndarray:
 
 @runtime_checkable
 class SeparabilityLearner(Protocol):
-    """A convex learner: decides, unit by unit, whether target columns are separable."""
+    """A convex learner: decides, unit by unit, whether target columns are separable.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    decides : bool
+        True when the learner settles non-separable columns with a verified certificate
+        (``lp``, ``auto``); False when it can only find separators and leaves the rest
+        undecided (the bare perceptrons ``numba``, ``numpy``, ``cupy``). Searchers that
+        prove refuse a learner that does not decide (``require_deciding_learner`` in
+        ``solvers/search_base.py``).
+    """
 
     name: str
+    decides: bool
 
     def check(self, A: np.ndarray, t: np.ndarray) -> UnitVerdict:
         """Decide one target column ``t`` (m,) over inputs ``A`` (m, n)."""

@@ -117,6 +117,7 @@ class LPLearner:
     """
 
     name = "lp"
+    decides = True  # a verified separator or a verified certificate (undecided only when numerics fail)
 
     def __init__(
         self, max_margin: bool = True, full_lp_rows: int = 500, seed: int = 0, method: str = "highs"
