@@ -333,23 +333,8 @@ def test_results_pickle_and_deepcopy_with_every_field(result):
         assert clone.lower_bound == result.lower_bound and clone.proof == result.proof
 
 
-def test_the_checker_imports_no_searcher_and_no_api():
-    import ast
-    import pathlib
-
-    import ftprop_exact.proofs as proofs
-
-    forbidden = ("ftprop_exact.solvers", "ftprop_exact.api", "ftprop_exact.commands", "ftprop_exact.classifier", "ftprop_exact.benchmarks")
-    folder = pathlib.Path(proofs.__file__).parent
-    modules = sorted(folder.glob("*.py"))
-    assert len(modules) >= 8
-    for module in modules:
-        for node in ast.walk(ast.parse(module.read_text())):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            for name in names:
-                assert not name.startswith(forbidden), f"{module.name} imports {name}"
+# That the checker imports no searcher, API or command is the "trust-boundary" import
+# contract (.importlinter), checked by tests/test_architecture.py.
 
 
 def test_a_hitting_set_bound_counts_copies_of_an_example_once():

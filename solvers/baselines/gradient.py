@@ -36,7 +36,7 @@ from ftprop_exact.network import Layer, ThresholdNetwork, apply_activation
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
 __all__ = [
@@ -197,6 +197,8 @@ class GradientSearcher:
     >>> solve(X, y, hidden=[3], searcher=GradientSearcher(), time_limit=20).status.value
     'FEASIBLE'
     """
+
+    capabilities = Capabilities()  # finds networks; never proves
 
     def __init__(
         self,

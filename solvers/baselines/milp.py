@@ -26,7 +26,7 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.master import muroga_bound
 from ftprop_exact.solvers.learners.lp import power_of_two_scale
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
 
@@ -77,6 +77,7 @@ class MILPSearcher:
     """
 
     name = "milp"
+    capabilities = Capabilities()  # its infeasibility holds only within its margin and weight box: no proof
 
     def __init__(self, epsilon: float = 1e-3) -> None:
         self.epsilon = epsilon

@@ -19,7 +19,7 @@ from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.search.moves import kick
 from ftprop_exact.solvers.search.soft_start import soft_start
 from ftprop_exact.solvers.search.state import SearchStats, TargetState, UnitChecker, offer
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
+from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
 __all__ = ["FlipSearcher", "WARM_STARTS", "without_hidden_layers"]
@@ -86,6 +86,7 @@ class FlipSearcher:
     """
 
     name = "flip"
+    capabilities = Capabilities()  # finds networks; never proves
     descent: type[Descent] = Descent
 
     def __init__(
