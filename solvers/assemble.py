@@ -26,11 +26,6 @@ class LayerFit:
 
     verdicts: tuple[tuple[UnitVerdict, ...], ...]
 
-    @property
-    def all_separable(self) -> bool:
-        """True iff every unit of every layer is (verified) separable."""
-        return all(v.separable is True for layer in self.verdicts for v in layer)
-
     def failures(self) -> list[tuple[int, int, UnitVerdict]]:
         """``(layer, unit, verdict)`` of every unit that is not verified separable (0-based)."""
         return [

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ftprop_exact import Status, solve
+from ftprop_exact import Deadline, Status, solve
 from ftprop_exact.problem import Problem
+from ftprop_exact.solvers.registry import make_learner
+from ftprop_exact.solvers.search_base import Incumbent
 from ftprop_exact.solvers.search import state as flip_state
 from ftprop_exact.proofs.certificate import verify_certificate
 from ftprop_exact.solvers.search.local_search import LocalSearcher
@@ -36,14 +38,15 @@ def test_first_layer_columns_never_break_a_known_cut(monkeypatch):
     assert seen["checked"] > 0 and len(searcher.cut_pool) > 0
 
 
-def test_cut_pool_and_best_targets_are_exposed_for_a_portfolio():
+def test_cut_pool_and_the_incumbents_targets_are_there_for_a_portfolio():
     searcher = LocalSearcher()
     data = planted(3, 80, (3,), 22)
-    result = solve(data, hidden=(3,), searcher=searcher, time_limit=60.0, random_state=1)
-    assert result.status is Status.FEASIBLE
     problem = Problem.build(data, (3,))
-    (targets,) = searcher.best_targets
-    hidden = result.network.forward(problem.X)[0]
+    incumbent = Incumbent(problem)
+    outcome = searcher.search(problem, make_learner("lp"), Deadline(60.0), incumbent, np.random.default_rng(1))
+    assert outcome.status is Status.FEASIBLE
+    (targets,) = incumbent.hidden_targets  # what the portfolio hands to CP-SAT as its hint
+    hidden = incumbent.network.forward(problem.X)[0]
     assert targets.shape == (problem.n_rows, 3) and np.array_equal(targets, hidden)
     for cut in searcher.cut_pool:  # every cut is a checkable certificate on the problem rows
         assert verify_certificate(problem.X, _column(cut, problem.n_rows), cut.certificate)

@@ -56,8 +56,10 @@ class CutPool:
     >>> pool = CutPool()
     >>> pool.add(Cut.from_certificate(cert, np.array([-1, 1, 1, -1])))
     True
-    >>> pool.violated_units(np.array([[1, 1], [-1, 1], [-1, 1], [1, -1]]))
-    [0]
+    >>> pool.add(Cut.from_certificate(cert, np.array([1, -1, -1, 1])))   # the negation: the same cut
+    False
+    >>> [cut.violated_by(np.array([1, -1, -1, 1])) for cut in pool]
+    [True]
     """
 
     def __init__(self) -> None:
@@ -87,8 +89,3 @@ class CutPool:
     def __iter__(self):
         with self._lock:
             return iter(list(self._cuts.values()))
-
-    def violated_units(self, T1: np.ndarray) -> list[int]:
-        """Units (columns of the first hidden layer's targets) that some cut forbids."""
-        cuts = list(self)
-        return [j for j in range(T1.shape[1]) if any(cut.violated_by(T1[:, j]) for cut in cuts)]

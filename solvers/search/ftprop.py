@@ -110,8 +110,6 @@ class FTPropSearcher(FlipSearcher):
     ----------
     cut_pool : CutPool
         First-layer no-good cuts learned from certificates (shared across restarts).
-    best_targets : list of ndarray or None
-        Hidden targets of the best network of the last search.
 
     Examples
     --------

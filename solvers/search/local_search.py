@@ -25,8 +25,8 @@ a new random network. Every start draws its generator from the one passed in, so
 multi-start run is reproducible from ``random_state``.
 
 The first-layer certificates met on the way are kept in :attr:`LocalSearcher.cut_pool`
-and the best hidden targets in :attr:`LocalSearcher.best_targets`, ready to hand to an
-exact searcher (CP-SAT) as cuts and hints.
+and the best hidden targets in the incumbent (``Incumbent.hidden_targets``), ready to hand
+to an exact searcher (CP-SAT) as cuts and hints.
 """
 
 from __future__ import annotations
@@ -80,8 +80,6 @@ class LocalSearcher(FlipSearcher):
     cut_pool : CutPool
         First-layer no-good cuts (from non-separability certificates), kept across
         restarts and calls; a portfolio hands them to CP-SAT.
-    best_targets : list of ndarray or None
-        Hidden targets of the best network of the last search (problem rows).
 
     Examples
     --------

@@ -81,8 +81,6 @@ class FlipSearcher:
     ----------
     cut_pool : CutPool
         First-layer no-good cuts from certificates, kept across starts and calls.
-    best_targets : list of ndarray or None
-        Hidden targets (problem rows) of the best network of the last search.
     """
 
     name = "flip"
@@ -125,7 +123,6 @@ class FlipSearcher:
         self.start = start
         self.screen = screen
         self.cut_pool = CutPool()
-        self.best_targets: list[np.ndarray] | None = None
 
     def search(
         self,
@@ -143,7 +140,6 @@ class FlipSearcher:
         try:
             self._starts(problem, checker, deadline, incumbent, rng)
         finally:
-            self.best_targets = incumbent.hidden_targets
             stats.extra.update(cuts=len(self.cut_pool), loss=self.loss.name)
         status = Status.FEASIBLE if incumbent.exact else Status.UNKNOWN
         return SearchOutcome(status, stats=stats.as_dict())
