@@ -122,6 +122,9 @@ def test_verify_proof_rejects_a_proof_for_other_data(tmp_path):
     proc = ftprop("verify-proof", str(data4), "--proof", str(proof))
     assert proc.returncode == 3 and verdict_lines(proc.stdout) == ["s REJECTED"]
     assert "the data differs from the data the proof was made for" in proc.stdout
+    hashes = [line.split("sha256 ")[1:] for line in proc.stdout.splitlines() if "sha256" in line][0]
+    assert len(hashes) == 2 and hashes[0][:64] != hashes[1][:64]  # which hash each has, in full
+    assert f"the data file {str(data4)!r} differs from the one the proof was made for ({str(data3)!r}" in proc.stdout
 
 
 def test_verify_proof_rejects_a_tampered_proof(tmp_path):

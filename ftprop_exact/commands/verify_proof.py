@@ -12,7 +12,7 @@ from ftprop_exact.commands.data_args import add_data_arguments, describe, load_f
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.check import ProofCheck, check_proof
-from ftprop_exact.proofs.claim import Claim
+from ftprop_exact.proofs.claim import Claim, data_fingerprint
 from ftprop_exact.proofs.io import load_proof
 
 HELP = "re-check a proof and the claim it makes: certificates in exact arithmetic, master re-solved"
@@ -83,10 +83,11 @@ def verdict_line(check: ProofCheck) -> str:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 ``s VERIFIED``; 4 ``s VERIFIED-BOUNDED`` (a weight-capped claim); 3 ``s REJECTED``."""
     data = load_from_args(args)
-    proof, _ = load_proof(args.proof)
+    proof, envelope = load_proof(args.proof)
+    fingerprint = data_fingerprint(data)
     try:
         expected = required_claim(args, proof.claim)
-        check = check_proof(proof, data, expected, thorough=True, time_limit=args.time_limit)
+        check = check_proof(proof, data, expected, thorough=True, time_limit=args.time_limit, fingerprint=fingerprint)
     except _Mismatch as exc:
         check = ProofCheck(False, proof.claim, str(exc), False)
     if check.ok:
@@ -110,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     output.comment(f"ftprop_exact {__version__} verify-proof")
     output.comment(describe(data))
     output.comment(f"proof kind {proof.kind}; it claims: {proof.claim.describe()}")
+    if fingerprint != proof.claim.data_sha256:
+        output.comment(
+            f"the data file {data.name!r} differs from the one the proof was made for "
+            f"({envelope.get('data', 'unnamed')!r} when {args.proof} was written)"
+        )
     output.comment(("checked: " if check.ok else "rejected: ") + check.reason)
     if check.ok and check.bounded:
         output.comment(f"this proof only covers weights with |w| <= {check.claim.max_weight}: not an unconditional proof")

@@ -87,8 +87,8 @@ def check_proof(
         return ProofCheck(
             False,
             claim,
-            f"the data differs from the data the proof was made for (proof: sha256 {claim.data_sha256[:16]}..., "
-            f"data: sha256 {fingerprint[:16]}...)",
+            f"the data differs from the data the proof was made for (the data has sha256 {fingerprint}; "
+            f"the proof was made for sha256 {claim.data_sha256})",
             False,
         )
     if claim.minimum_errors > data.n_examples:
