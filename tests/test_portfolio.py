@@ -13,6 +13,7 @@ from ftprop_exact.data import make_dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.exact import portfolio
 from ftprop_exact.solvers.exact.cuts import CutPool
+from ftprop_exact.solvers.registry import make_learner
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 
 
@@ -49,7 +50,7 @@ def _with_pool(fake: _Recorder) -> _Recorder:
 def _run(X: np.ndarray, y: np.ndarray, time_limit: float | None) -> SearchOutcome:
     problem = Problem.build(make_dataset(X, y), (2,))
     return portfolio.PortfolioSearcher(first_round=1.0, threads=1).search(  # in turns
-        problem, None, Deadline(time_limit), Incumbent(problem), np.random.default_rng(0)
+        problem, make_learner("lp"), Deadline(time_limit), Incumbent(problem), np.random.default_rng(0)
     )
 
 
@@ -159,7 +160,7 @@ def test_side_by_side_without_a_time_limit_a_cpsat_give_up_stops_local_search(mo
     monkeypatch.setattr(portfolio, "CPSATSearcher", lambda **options: _Recorder("cpsat", None, Status.UNKNOWN, give_up=True))
     problem = Problem.build(make_dataset(*_REAL), (2,))
     outcome = portfolio.PortfolioSearcher(threads=2).search(
-        problem, None, Deadline(None), Incumbent(problem), np.random.default_rng(0)
+        problem, make_learner("lp"), Deadline(None), Incumbent(problem), np.random.default_rng(0)
     )
     assert outcome.status is Status.UNKNOWN and outcome.stats["concurrent"] is True
     assert local.stopped  # ended by CP-SAT's give-up, not by the 20 s guard
