@@ -14,17 +14,25 @@ from ftprop_exact.cli import build_parser
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 COMMAND_DOCS = (ROOT / "docs" / "cli.md", ROOT / "README.md")
-# where each source folder is imported from (setup.cfg, package_dir)
-PACKAGE_OF = {"ftprop_exact": "ftprop_exact", "solvers": "ftprop_exact.solvers", "benchmarks": "ftprop_exact.benchmarks"}
+# the folder each path prefix of the docs names, and its package (setup.cfg, package_dir);
+# "proofs/..." is short for ftprop_exact/proofs/...
+FOLDER_OF = {"ftprop_exact": "ftprop_exact", "solvers": "solvers", "benchmarks": "benchmarks", "proofs": "ftprop_exact/proofs"}
+PACKAGE_OF = {
+    "ftprop_exact": "ftprop_exact",
+    "solvers": "ftprop_exact.solvers",
+    "benchmarks": "ftprop_exact.benchmarks",
+    "proofs": "ftprop_exact.proofs",
+}
 
 _COMMAND_LINE = re.compile(r"^(?:\$ )?(?:\S*/)?ftprop ([a-z][a-z-]*)(.*)$")
 _FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 _SECTION = re.compile(r"^## .*?`ftprop ([a-z-]+)`(?:.*?`ftprop ([a-z-]+)`)?")
 _BULLET_FLAG = re.compile(r"^- `(--[a-z][a-z0-9-]*)")
 _INLINE = re.compile(r"`(?:\S*/)?ftprop ([a-z][a-z-]*)([^`]*)`")
-_PY_PATH = re.compile(r"(?<![\w/.])((?:ftprop_exact|solvers|benchmarks)/[\w/]*\w)\.py\b")
-_ATTRIBUTE_PATH = re.compile(r"(?<![\w/.])((?:ftprop_exact|solvers|benchmarks)/[\w/]*\w)\.([A-Za-z_]\w*)\b")
-_FOLDER = re.compile(r"(?<![\w/.])((?:ftprop_exact|solvers|benchmarks)/(?:\w+/)*)(?=[`\s,;)])")
+_PREFIX = "(?:ftprop_exact|solvers|benchmarks|proofs)"
+_PY_PATH = re.compile(rf"(?<![\w/.]){_PREFIX}/[\w/]*\w(?=\.py\b)")
+_ATTRIBUTE_PATH = re.compile(rf"(?<![\w/.])({_PREFIX}/[\w/]*\w)\.([A-Za-z_]\w*)\b")
+_FOLDER = re.compile(rf"(?<![\w/.]){_PREFIX}/(?:\w+/)*(?=[`\s,;)])")
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -114,15 +122,21 @@ def _module_name(path: str) -> str:
     return ".".join([PACKAGE_OF[top], *rest])
 
 
+def _file(path: str) -> Path:
+    """Where a documented path (``solvers/exact/cpsat.py``, ``proofs/io.py``) lives in the repository."""
+    top, _, rest = path.partition("/")
+    return ROOT / FOLDER_OF[top] / rest
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_every_module_path_named_in_the_docs_exists(doc):
     text = doc.read_text(encoding="utf-8")
-    missing = [f"{path}.py" for path in _PY_PATH.findall(text) if not (ROOT / f"{path}.py").is_file()]
-    missing += [folder for folder in _FOLDER.findall(text) if not (ROOT / folder).is_dir()]
+    missing = [f"{path}.py" for path in _PY_PATH.findall(text) if not _file(f"{path}.py").is_file()]
+    missing += [folder for folder in _FOLDER.findall(text) if not _file(folder).is_dir()]
     for path, attribute in _ATTRIBUTE_PATH.findall(text):
-        if attribute == "py" or (ROOT / f"{path}.{attribute}").is_file():  # a file name, e.g. xor.csv
+        if attribute == "py" or _file(f"{path}.{attribute}").is_file():  # a file name, e.g. xor.csv
             continue
-        if not (ROOT / f"{path}.py").is_file():
+        if not _file(f"{path}.py").is_file():
             missing.append(f"{path}.py (for {attribute})")
         elif not hasattr(importlib.import_module(_module_name(path)), attribute):
             missing.append(f"{path}.{attribute}")
