@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from ftprop_exact.solvers.learners.auto import AutoLearner
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.learners.lp import LPLearner
 from ftprop_exact.solvers.kernels.perceptron import PerceptronLearner
 from ftprop_exact.solvers.search_base import Capabilities, TargetSearcher
+
+T = TypeVar("T")
 
 DEFAULT_SEARCHER = "auto"
 """The searcher used when none is named: local search and CP-SAT side by side (it proves)."""
@@ -79,11 +81,7 @@ def make_learner(name: str = DEFAULT_LEARNER, **options: Any) -> SeparabilityLea
     >>> make_learner("lp").name
     'lp'
     """
-    try:
-        factory = _LEARNERS[name]
-    except KeyError:
-        raise ValueError(f"unknown learner {name!r}; choose one of: {', '.join(learner_names())}") from None
-    return factory(**options)
+    return _lookup(_LEARNERS, "learner", name)(**options)
 
 
 # Searchers are imported lazily ("module:Class"): some pull in heavy libraries (OR-Tools).
@@ -112,12 +110,15 @@ def searcher_class(name: str) -> type:
     ValueError
         For an unknown name; the message lists the valid ones.
     """
-    try:
-        path = _SEARCHERS[name]
-    except KeyError:
-        raise ValueError(f"unknown searcher {name!r}; choose one of: {', '.join(searcher_names())}") from None
-    module_name, class_name = path.split(":")
+    module_name, class_name = _lookup(_SEARCHERS, "searcher", name).split(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def _lookup(table: dict[str, T], kind: str, name: str) -> T:
+    """``table[name]``, or a ValueError naming the valid choices."""
+    if name not in table:
+        raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(sorted(table))}")
+    return table[name]
 
 
 def capabilities_of(searcher: str | object) -> Capabilities:
