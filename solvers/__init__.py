@@ -9,7 +9,16 @@ from importlib import import_module
 from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
 from ftprop_exact.proofs.certificate import Certificate, verify_certificate
 from ftprop_exact.solvers.learners.lp import LPLearner
-from ftprop_exact.solvers.registry import learner_names, make_learner, make_searcher, searcher_names
+from ftprop_exact.solvers.registry import (
+    DEFAULT_LEARNER,
+    DEFAULT_SEARCHER,
+    capabilities_of,
+    learner_names,
+    make_learner,
+    make_searcher,
+    searcher_names,
+)
+from ftprop_exact.solvers.search_base import Capabilities
 
 _LAZY = {
     "CPSATSearcher": "ftprop_exact.solvers.exact.cpsat",
@@ -21,7 +30,10 @@ _LAZY = {
 }
 
 __all__ = [
+    "DEFAULT_LEARNER",
+    "DEFAULT_SEARCHER",
     "CPSATSearcher",
+    "Capabilities",
     "Certificate",
     "FTPropSearcher",
     "LPLearner",
@@ -29,6 +41,7 @@ __all__ = [
     "PortfolioSearcher",
     "SeparabilityLearner",
     "UnitVerdict",
+    "capabilities_of",
     "learner_names",
     "loss_names",
     "make_learner",
