@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.problem import Problem
@@ -101,13 +102,14 @@ def solve(
 
     incumbent = Incumbent(problem)
     try:
-        if problem.hidden:
-            outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
-        elif minimising:
-            outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
-        else:
-            outcome = single_layer_outcome(problem, convex, incumbent)
-    except KeyboardInterrupt:
+        with deadline.in_force():  # native calls and model builds stop when it is interrupted
+            if problem.hidden:
+                outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
+            elif minimising:
+                outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
+            else:
+                outcome = single_layer_outcome(problem, convex, incumbent)
+    except KeyboardInterrupt:  # Ctrl-C, or budget.Interrupted from a step that does not poll
         deadline.interrupt()
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
     return _finish(problem, outcome, incumbent, name, deadline)
@@ -148,6 +150,7 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
     return Result(Status.UNKNOWN, incumbent.network, incumbent.errors, proof, problem.hidden, name, stats, lower_bound)
 
 
+@progress.in_phase("proof check")
 def _proof_holds(
     problem: Problem, outcome: SearchOutcome, lower_bound: int | None, stats: dict[str, Any], deadline: Deadline
 ) -> bool:

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
+
+R = TypeVar("R")
+
+_POLL = 0.05  # seconds between checks while a native call runs in its helper thread
+_IN_FORCE: list[Deadline] = []  # deadlines of the solves running now (see Deadline.in_force)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A solve was interrupted inside a step that does not poll (a native call, a model build).
+
+    A :class:`KeyboardInterrupt`, so generic ``except Exception`` handlers let it through
+    and :func:`ftprop_exact.solve` answers UNKNOWN with the best network so far, as for Ctrl-C.
+    """
 
 
 class Deadline:
@@ -73,6 +88,19 @@ class Deadline:
             for deadline in chain:
                 deadline._hooks.remove(stop)
 
+    @contextmanager
+    def in_force(self) -> Iterator[None]:
+        """Within the block, :func:`check_interrupt` and :func:`interruptible` calls obey this deadline.
+
+        ``solve`` puts its deadline in force around the search, so steps far from any
+        deadline (an LP inside a loss fit, a CP-SAT model build) stop when it is interrupted.
+        """
+        _IN_FORCE.append(self)
+        try:
+            yield
+        finally:
+            _IN_FORCE.remove(self)
+
     @property
     def interrupted(self) -> bool:
         """Whether :meth:`interrupt` was called (here or on a parent)."""
@@ -83,3 +111,58 @@ class Deadline:
         this one, and stopped whenever this one is interrupted."""
         left = self.remaining()
         return Deadline(left * fraction if math.isfinite(left) else None, parent=self)
+
+
+def interrupt_requested() -> bool:
+    """Whether a deadline in force (:meth:`Deadline.in_force`) was interrupted."""
+    return any(deadline.interrupted for deadline in list(_IN_FORCE))
+
+
+def check_interrupt() -> None:
+    """Raise :class:`Interrupted` if a deadline in force was interrupted (cheap: poll it in long loops)."""
+    if _IN_FORCE and interrupt_requested():
+        raise Interrupted("interrupted")
+
+
+def interruptible(function: Callable[..., R]) -> Callable[..., R]:
+    """Wrap a long native call (e.g. HiGHS through scipy) so that an interruption ends the wait.
+
+    While a deadline is in force, the call runs in a daemon helper thread (the native code
+    releases the GIL) and the caller polls the deadline every 50 ms: on interruption it
+    raises :class:`Interrupted` at once and the abandoned call finishes unobserved. With no
+    deadline in force the call runs directly (no thread, no overhead).
+
+    Examples
+    --------
+    >>> add = interruptible(lambda a, b: a + b)
+    >>> add(2, 3)
+    5
+    >>> d = Deadline(None)
+    >>> with d.in_force():
+    ...     add(2, 3)
+    5
+    """
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> R:
+        if not _IN_FORCE:
+            return function(*args, **kwargs)
+        check_interrupt()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = function(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = exc
+
+        helper = threading.Thread(target=run, name=f"ftprop-{getattr(function, '__name__', 'call')}", daemon=True)
+        helper.start()
+        while helper.is_alive():
+            helper.join(_POLL)
+            check_interrupt()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return call

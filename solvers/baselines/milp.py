@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
+from scipy.optimize import milp as _milp
 from scipy.sparse import coo_matrix
 
-from ftprop_exact.budget import Deadline
+from ftprop_exact.budget import Deadline, interruptible
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
@@ -28,6 +29,8 @@ from ftprop_exact.proofs.master import muroga_bound
 from ftprop_exact.solvers.learners.lp import power_of_two_scale
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
+
+milp = interruptible(_milp)  # an interrupted solve stops waiting for HiGHS at once
 
 
 class _Builder:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.assemble import network_excluding_errors
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
@@ -144,6 +145,7 @@ class CPSATSearcher:
             if solution.bound is not None and not excluded:  # exclusions would void the bound
                 lower_bound = max(lower_bound, solution.bound)
                 stats["lower_bound"] = lower_bound
+                progress.bound(lower_bound)
             if solution.status == "INFEASIBLE":
                 if excluded:
                     break  # not a proof: some columns were excluded without a certificate
@@ -180,6 +182,7 @@ class CPSATSearcher:
                 return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
 
+    @progress.in_phase("LP cuts")
     def _separate(
         self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel
     ) -> tuple[int, int]:

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import linprog as _linprog
 
+from ftprop_exact.budget import interruptible
 from ftprop_exact.rows import RowGroups, group_identical_rows
 from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.proofs.certificate import (
@@ -30,6 +31,8 @@ from ftprop_exact.proofs.certificate import (
     verify_certificate,
 )
 from fractions import Fraction
+
+linprog = interruptible(_linprog)  # an interrupted solve stops waiting for HiGHS at once
 
 _SEPARABLE_TOL = 1e-9  # scaled margin at or below this counts as "maybe not separable"
 _VIOLATION_TOL = 1e-9
