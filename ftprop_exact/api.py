@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact import progress
-from ftprop_exact.budget import Deadline
+from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import DuplicateConflictProof
@@ -109,7 +109,9 @@ def solve(
                 outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
             else:
                 outcome = single_layer_outcome(problem, convex, incumbent)
-    except KeyboardInterrupt:  # Ctrl-C, or budget.Interrupted from a step that does not poll
+    except Interrupted as stop:  # the deadline passed, or was interrupted, in a step that does not poll
+        outcome = SearchOutcome(Status.UNKNOWN, stats={"stopped_in_step": str(stop)})
+    except KeyboardInterrupt:
         deadline.interrupt()
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
     return _finish(problem, outcome, incumbent, name, deadline)

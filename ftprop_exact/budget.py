@@ -16,7 +16,8 @@ _IN_FORCE: list[Deadline] = []  # deadlines of the solves running now (see Deadl
 
 
 class Interrupted(KeyboardInterrupt):
-    """A solve was interrupted inside a step that does not poll (a native call, a model build).
+    """A solve's deadline passed or was interrupted inside a step that does not poll it
+    (a native call, a model build).
 
     A :class:`KeyboardInterrupt`, so generic ``except Exception`` handlers let it through
     and :func:`ftprop_exact.solve` answers UNKNOWN with the best network so far, as for Ctrl-C.
@@ -93,7 +94,8 @@ class Deadline:
         """Within the block, :func:`check_interrupt` and :func:`interruptible` calls obey this deadline.
 
         ``solve`` puts its deadline in force around the search, so steps far from any
-        deadline (an LP inside a loss fit, a CP-SAT model build) stop when it is interrupted.
+        deadline (an LP inside a loss fit, a CP-SAT model build) stop when it passes or is
+        interrupted.
         """
         _IN_FORCE.append(self)
         try:
@@ -113,24 +115,26 @@ class Deadline:
         return Deadline(left * fraction if math.isfinite(left) else None, parent=self)
 
 
-def interrupt_requested() -> bool:
-    """Whether a deadline in force (:meth:`Deadline.in_force`) was interrupted."""
-    return any(deadline.interrupted for deadline in list(_IN_FORCE))
+def stop_requested() -> bool:
+    """Whether a deadline in force (:meth:`Deadline.in_force`) passed or was interrupted."""
+    return any(deadline.expired() for deadline in list(_IN_FORCE))
 
 
 def check_interrupt() -> None:
-    """Raise :class:`Interrupted` if a deadline in force was interrupted (cheap: poll it in long loops)."""
-    if _IN_FORCE and interrupt_requested():
-        raise Interrupted("interrupted")
+    """Raise :class:`Interrupted` if a deadline in force passed or was interrupted (cheap: poll
+    it in long loops)."""
+    for deadline in list(_IN_FORCE):
+        if deadline.expired():
+            raise Interrupted("interrupted" if deadline.interrupted else "time limit reached")
 
 
 def interruptible(function: Callable[..., R]) -> Callable[..., R]:
     """Wrap a long native call (e.g. HiGHS through scipy) so that an interruption ends the wait.
 
     While a deadline is in force, the call runs in a daemon helper thread (the native code
-    releases the GIL) and the caller polls the deadline every 50 ms: on interruption it
-    raises :class:`Interrupted` at once and the abandoned call finishes unobserved. With no
-    deadline in force the call runs directly (no thread, no overhead).
+    releases the GIL) and the caller polls the deadline every 50 ms: when it passes or is
+    interrupted, the caller raises :class:`Interrupted` at once and the abandoned call
+    finishes unobserved. With no deadline in force the call runs directly (no thread).
 
     Examples
     --------
