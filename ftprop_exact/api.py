@@ -102,7 +102,7 @@ def solve(
 
     incumbent = Incumbent(problem)
     try:
-        with deadline.in_force():  # native calls and model builds stop when it is interrupted
+        with deadline.in_force():  # native calls and model builds stop when it passes or is interrupted
             if problem.hidden:
                 outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
             elif minimising:

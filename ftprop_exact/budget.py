@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import threading
@@ -12,7 +13,10 @@ from typing import Any, Callable, Iterator, TypeVar
 R = TypeVar("R")
 
 _POLL = 0.05  # seconds between checks while a native call runs in its helper thread
-_IN_FORCE: list[Deadline] = []  # deadlines of the solves running now (see Deadline.in_force)
+# the deadlines in force in this context (Deadline.in_force): per thread, so that solves in
+# different threads do not stop each other; a searcher's worker thread inherits them when
+# started with contextvars.copy_context().run
+_IN_FORCE: contextvars.ContextVar[tuple[Deadline, ...]] = contextvars.ContextVar("ftprop_in_force", default=())
 
 
 class Interrupted(KeyboardInterrupt):
@@ -95,13 +99,14 @@ class Deadline:
 
         ``solve`` puts its deadline in force around the search, so steps far from any
         deadline (an LP inside a loss fit, a CP-SAT model build) stop when it passes or is
-        interrupted.
+        interrupted. It holds in the current thread (a context variable) and in threads
+        started with :func:`contextvars.copy_context` from it.
         """
-        _IN_FORCE.append(self)
+        token = _IN_FORCE.set((*_IN_FORCE.get(), self))
         try:
             yield
         finally:
-            _IN_FORCE.remove(self)
+            _IN_FORCE.reset(token)
 
     @property
     def interrupted(self) -> bool:
@@ -115,15 +120,10 @@ class Deadline:
         return Deadline(left * fraction if math.isfinite(left) else None, parent=self)
 
 
-def stop_requested() -> bool:
-    """Whether a deadline in force (:meth:`Deadline.in_force`) passed or was interrupted."""
-    return any(deadline.expired() for deadline in list(_IN_FORCE))
-
-
 def check_interrupt() -> None:
     """Raise :class:`Interrupted` if a deadline in force passed or was interrupted (cheap: poll
     it in long loops)."""
-    for deadline in list(_IN_FORCE):
+    for deadline in _IN_FORCE.get():
         if deadline.expired():
             raise Interrupted("interrupted" if deadline.interrupted else "time limit reached")
 
@@ -149,7 +149,7 @@ def interruptible(function: Callable[..., R]) -> Callable[..., R]:
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> R:
-        if not _IN_FORCE:
+        if not _IN_FORCE.get():
             return function(*args, **kwargs)
         check_interrupt()
         box: dict[str, Any] = {}

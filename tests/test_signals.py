@@ -62,6 +62,27 @@ def test_check_interrupt_only_inside_an_expired_deadline_in_force():
     check_interrupt()
 
 
+def test_a_deadline_in_force_holds_in_its_own_thread_only():
+    errors = []
+
+    def other_solve():
+        try:
+            with Deadline(30.0).in_force():
+                check_interrupt()
+                assert interruptible(divmod)(9, 4) == (2, 1)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    expired = Deadline(0.0)
+    with expired.in_force():
+        with pytest.raises(Interrupted):
+            check_interrupt()
+        neighbour = threading.Thread(target=other_solve)
+        neighbour.start()
+        neighbour.join()
+    assert not errors
+
+
 def test_kill_descendants_leaves_no_child():
     import subprocess
 
