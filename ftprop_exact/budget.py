@@ -120,6 +120,11 @@ class Deadline:
         return Deadline(left * fraction if math.isfinite(left) else None, parent=self)
 
 
+def stop_requested() -> bool:
+    """Whether a deadline in force (:meth:`Deadline.in_force`) passed or was interrupted."""
+    return any(deadline.expired() for deadline in _IN_FORCE.get())
+
+
 def check_interrupt() -> None:
     """Raise :class:`Interrupted` if a deadline in force passed or was interrupted (cheap: poll
     it in long loops)."""
@@ -128,30 +133,42 @@ def check_interrupt() -> None:
             raise Interrupted("interrupted" if deadline.interrupted else "time limit reached")
 
 
-def interruptible(function: Callable[..., R]) -> Callable[..., R]:
+def interruptible(function: Callable[..., R], abandoned: Callable[[], R] | None = None) -> Callable[..., R]:
     """Wrap a long native call (e.g. HiGHS through scipy) so that an interruption ends the wait.
 
     While a deadline is in force, the call runs in a daemon helper thread (the native code
-    releases the GIL) and the caller polls the deadline every 50 ms: when it passes or is
-    interrupted, the caller raises :class:`Interrupted` at once and the abandoned call
-    finishes unobserved. With no deadline in force the call runs directly (no thread).
+    releases the GIL) and the caller polls the deadline every 50 ms. When it passes or is
+    interrupted, the caller stops waiting at once (the abandoned call finishes unobserved)
+    and returns ``abandoned()`` — e.g. a solver result saying "time limit reached", which
+    callers already handle — or, without ``abandoned``, raises :class:`Interrupted`. With
+    no deadline in force the call runs directly (no thread).
 
     Examples
     --------
-    >>> add = interruptible(lambda a, b: a + b)
+    >>> add = interruptible(lambda a, b: a + b, abandoned=lambda: None)
     >>> add(2, 3)
     5
     >>> d = Deadline(None)
     >>> with d.in_force():
     ...     add(2, 3)
     5
+    >>> d.interrupt()
+    >>> with d.in_force():
+    ...     add(2, 3) is None
+    True
     """
+
+    def stop() -> R:
+        if abandoned is None:
+            check_interrupt()
+        return abandoned()  # type: ignore[misc]
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> R:
         if not _IN_FORCE.get():
             return function(*args, **kwargs)
-        check_interrupt()
+        if stop_requested():
+            return stop()
         box: dict[str, Any] = {}
 
         def run() -> None:
@@ -164,7 +181,8 @@ def interruptible(function: Callable[..., R]) -> Callable[..., R]:
         helper.start()
         while helper.is_alive():
             helper.join(_POLL)
-            check_interrupt()
+            if helper.is_alive() and stop_requested():
+                return stop()
         if "error" in box:
             raise box["error"]
         return box["value"]

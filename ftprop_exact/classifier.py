@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ftprop_exact.api import solve
 from ftprop_exact.assemble import best_effort_network, fit_layers
-from ftprop_exact.budget import Deadline, Interrupted
+from ftprop_exact.budget import Deadline
 from ftprop_exact.data import make_dataset
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
@@ -184,12 +184,11 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
             result = self._solve(X, codes, seed, deadline)
             if result.network is not None:
                 return result.network
-        problem = Problem.build(make_dataset(X, codes), (), self.activation)
-        try:
-            with deadline.in_force():  # its LPs give up when the time is up
-                return best_effort_network(problem, [], fit_layers(problem, [], make_learner(self.learner)), deadline)
-        except Interrupted:
+        if deadline.expired():
             return _constant_network(int(np.argmax(np.bincount(codes))), X.shape[1], self.activation)
+        problem = Problem.build(make_dataset(X, codes), (), self.activation)
+        with deadline.in_force():  # its LPs give up when the time is up (weights 0)
+            return best_effort_network(problem, [], fit_layers(problem, [], make_learner(self.learner)), deadline)
 
 
 def _constant_network(code: int, n_features: int, activation: str) -> ThresholdNetwork:

@@ -18,24 +18,30 @@ class Run:
 
     def __init__(self, args: list[str], pty: bool = True, **popen: object) -> None:
         self.text = b""
+        self.out = b""
         self._lock = threading.Lock()
         if pty:
             import pty as pty_module
 
             master, slave = pty_module.openpty()
-            self.process = subprocess.Popen(
-                FTPROP + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, **popen
-            )
-            os.close(slave)
-            self._reader = threading.Thread(target=self._read, args=(master,), daemon=True)
+            stderr: object = slave
         else:
-            self.process = subprocess.Popen(
-                FTPROP + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
-            )
-            self._reader = threading.Thread(target=self._read, args=(self.process.stderr.fileno(),), daemon=True)
-        self._reader.start()
+            stderr = subprocess.PIPE
+        self.process = subprocess.Popen(
+            FTPROP + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, **popen
+        )
+        if pty:
+            os.close(slave)
+        err_fd = master if pty else self.process.stderr.fileno()
+        # one reader per stream (never communicate(): it would race them for the bytes)
+        self._readers = [
+            threading.Thread(target=self._read, args=(err_fd, "text"), daemon=True),
+            threading.Thread(target=self._read, args=(self.process.stdout.fileno(), "out"), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
 
-    def _read(self, fd: int) -> None:
+    def _read(self, fd: int, into: str) -> None:
         while True:
             try:
                 chunk = os.read(fd, 4096)
@@ -44,7 +50,7 @@ class Run:
             if not chunk:
                 break
             with self._lock:
-                self.text += chunk
+                setattr(self, into, getattr(self, into) + chunk)
 
     @property
     def stderr(self) -> str:
@@ -65,9 +71,13 @@ class Run:
 
     def finish(self, timeout: float = 120.0) -> tuple[int, str, str]:
         """Wait for the exit; (exit code, stdout, stderr)."""
-        stdout, _ = self.process.communicate(timeout=timeout)
-        self._reader.join(5.0)
-        return self.process.returncode, stdout.decode(), self.stderr
+        self.process.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(5.0)
+        with self._lock:
+            return self.process.returncode, self.out.decode("utf-8", errors="replace"), self.text.decode(
+                "utf-8", errors="replace"
+            )
 
 
 def session_processes(session: int) -> list[tuple[int, str]]:

@@ -43,6 +43,11 @@ def test_interruptible_call_gives_up_when_the_time_is_up_and_passes_results_and_
     slow = interruptible(lambda: release.wait(30.0))
     with Deadline(0.3).in_force(), pytest.raises(Interrupted, match="time limit"):
         slow()
+    with Deadline(0.3).in_force():  # with a stand-in answer, e.g. a solver's "time limit reached"
+        started = time.monotonic()
+        assert interruptible(lambda: release.wait(30.0), abandoned=lambda: "gave up")() == "gave up"
+        assert time.monotonic() - started < 1.0
+        assert interruptible(divmod, abandoned=lambda: "gave up")(7, 2) == "gave up"  # expired: not even started
     release.set()
     with Deadline(10.0).in_force():
         assert interruptible(divmod)(7, 2) == (3, 1)
@@ -151,7 +156,7 @@ def test_sigterm_stops_bench_children_keeps_results_and_resume_completes(tmp_pat
     results = os.path.join(out, "results.jsonl")
     # gradient baseline on infeasible parity: every run lasts its time limit
     args = ["bench", "--suite", "quick", "--solvers", "sste", "--instances", "parity3-*",
-            "--time-limit", "1", "--seeds", "2", "--jobs", "2", "--out", out]
+            "--time-limit", "0.5", "--seeds", "2", "--jobs", "2", "--out", out]
     run = Run(args, pty=False, start_new_session=True)  # its own session: every descendant is findable
     assert run.wait_for(lambda _: os.path.exists(results) and len(_records(results)) >= 1, timeout=120.0), run.stderr
     time.sleep(0.3)

@@ -31,7 +31,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ftprop_exact import progress
-from ftprop_exact.budget import check_interrupt
+from ftprop_exact.budget import check_interrupt, stop_requested
 from ftprop_exact.problem import Problem
 
 LEX_PREFIX_MAX = 30  # rows in the unit-order key (the key must fit in an int64)
@@ -233,7 +233,8 @@ class MasterModel:
         self.model.clear_hints()
         for layer_vars, T in zip(self.targets, canonical_targets(hidden_targets, self.spec.lex_prefix)):
             for i, row in enumerate(layer_vars):
-                check_interrupt()
+                if stop_requested():  # the search is ending: hints no longer matter
+                    return
                 for j, var in enumerate(row):
                     self.model.add_hint(var, bool(T[i, j] > 0))
 

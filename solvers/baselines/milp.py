@@ -26,11 +26,11 @@ from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.master import muroga_bound
-from ftprop_exact.solvers.learners.lp import power_of_two_scale
+from ftprop_exact.solvers.learners.lp import abandoned_highs_result, power_of_two_scale
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
-milp = interruptible(_milp)  # an interrupted solve stops waiting for HiGHS at once
+milp = interruptible(_milp, abandoned_highs_result)  # at the deadline, stop waiting for HiGHS at once
 
 
 class _Builder:

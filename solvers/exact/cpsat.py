@@ -17,7 +17,7 @@ import numpy as np
 
 from ftprop_exact import progress
 from ftprop_exact.assemble import network_excluding_errors
-from ftprop_exact.budget import Deadline
+from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
@@ -125,7 +125,10 @@ class CPSATSearcher:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
-        master = MasterModel(spec)
+        try:
+            master = MasterModel(spec)
+        except Interrupted as stop:  # a large model takes seconds to build
+            return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_build": str(stop)})
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
             for cut in self.cut_pool:

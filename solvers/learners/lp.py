@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import OptimizeResult
 from scipy.optimize import linprog as _linprog
 
 from ftprop_exact.budget import interruptible
@@ -32,7 +33,15 @@ from ftprop_exact.proofs.certificate import (
 )
 from fractions import Fraction
 
-linprog = interruptible(_linprog)  # an interrupted solve stops waiting for HiGHS at once
+
+
+def abandoned_highs_result() -> OptimizeResult:
+    """What a HiGHS call abandoned at the deadline answers: status 1 (a limit reached), no solution."""
+    return OptimizeResult(x=None, status=1, success=False, message="abandoned: the deadline passed or was interrupted")
+
+
+# when the solve's deadline passes or is interrupted, stop waiting for HiGHS at once
+linprog = interruptible(_linprog, abandoned_highs_result)
 
 _SEPARABLE_TOL = 1e-9  # scaled margin at or below this counts as "maybe not separable"
 _VIOLATION_TOL = 1e-9
