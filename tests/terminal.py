@@ -30,6 +30,7 @@ class Run:
         self.process = subprocess.Popen(
             FTPROP + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, **popen
         )
+        self._master = master if pty else None
         if pty:
             os.close(slave)
         err_fd = master if pty else self.process.stderr.fileno()
@@ -74,6 +75,9 @@ class Run:
         self.process.wait(timeout=timeout)
         for reader in self._readers:
             reader.join(5.0)
+        if self._master is not None:
+            os.close(self._master)
+            self._master = None
         with self._lock:
             return self.process.returncode, self.out.decode("utf-8", errors="replace"), self.text.decode(
                 "utf-8", errors="replace"
