@@ -443,6 +443,7 @@ def run_benchmark(
                 summary.wrong.append(record)
                 log(f"WRONG ANSWER: {record['solver']} said {record['status']} on {record['instance']} "
                     f"(seed {record['seed']}): {record['check']}")
+            bar.set_postfix_str(f"last: {record['instance']} {record['solver']} {record['status']}", refresh=False)
             bar.update(1)
     return summary
 

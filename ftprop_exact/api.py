@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ftprop_exact.budget import Deadline
+from ftprop_exact import progress
+from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import DuplicateConflictProof
@@ -109,12 +110,15 @@ def solve(
 
     incumbent = Incumbent(problem)
     try:
-        if problem.hidden:
-            outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
-        elif minimising:
-            outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
-        else:
-            outcome = single_layer_outcome(problem, convex, incumbent)
+        with deadline.in_force():  # native calls and model builds stop when it passes or is interrupted
+            if problem.hidden:
+                outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
+            elif minimising:
+                outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
+            else:
+                outcome = single_layer_outcome(problem, convex, incumbent)
+    except Interrupted as stop:  # the deadline passed, or was interrupted, in a step that does not poll
+        outcome = SearchOutcome(Status.UNKNOWN, stats={"stopped_in_step": str(stop)})
     except KeyboardInterrupt:
         deadline.interrupt()
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
@@ -156,6 +160,7 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
     return Result(Status.UNKNOWN, incumbent.network, incumbent.errors, proof, problem.hidden, name, stats, lower_bound)
 
 
+@progress.in_phase("proof check")
 def _proof_holds(
     problem: Problem, outcome: SearchOutcome, lower_bound: int | None, stats: dict[str, Any], deadline: Deadline
 ) -> bool:

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import math
+import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
+
+R = TypeVar("R")
+
+_POLL = 0.05  # seconds between checks while a native call runs in its helper thread
+# the deadlines in force in this context (Deadline.in_force): per thread, so that solves in
+# different threads do not stop each other; a searcher's worker thread inherits them when
+# started with contextvars.copy_context().run
+_IN_FORCE: contextvars.ContextVar[tuple[Deadline, ...]] = contextvars.ContextVar("ftprop_in_force", default=())
+
+
+class Interrupted(KeyboardInterrupt):
+    """A solve's deadline passed or was interrupted inside a step that does not poll it
+    (a native call, a model build).
+
+    A :class:`KeyboardInterrupt`, so generic ``except Exception`` handlers let it through
+    and :func:`ftprop_exact.solve` answers UNKNOWN with the best network so far, as for Ctrl-C.
+    """
 
 
 class Deadline:
@@ -73,6 +93,21 @@ class Deadline:
             for deadline in chain:
                 deadline._hooks.remove(stop)
 
+    @contextmanager
+    def in_force(self) -> Iterator[None]:
+        """Within the block, :func:`check_interrupt` and :func:`interruptible` calls obey this deadline.
+
+        ``solve`` puts its deadline in force around the search, so steps far from any
+        deadline (an LP inside a loss fit, a CP-SAT model build) stop when it passes or is
+        interrupted. It holds in the current thread (a context variable) and in threads
+        started with :func:`contextvars.copy_context` from it.
+        """
+        token = _IN_FORCE.set((*_IN_FORCE.get(), self))
+        try:
+            yield
+        finally:
+            _IN_FORCE.reset(token)
+
     @property
     def interrupted(self) -> bool:
         """Whether :meth:`interrupt` was called (here or on a parent)."""
@@ -83,3 +118,73 @@ class Deadline:
         this one, and stopped whenever this one is interrupted."""
         left = self.remaining()
         return Deadline(left * fraction if math.isfinite(left) else None, parent=self)
+
+
+def stop_requested() -> bool:
+    """Whether a deadline in force (:meth:`Deadline.in_force`) passed or was interrupted."""
+    return any(deadline.expired() for deadline in _IN_FORCE.get())
+
+
+def check_interrupt() -> None:
+    """Raise :class:`Interrupted` if a deadline in force passed or was interrupted (cheap: poll
+    it in long loops)."""
+    for deadline in _IN_FORCE.get():
+        if deadline.expired():
+            raise Interrupted("interrupted" if deadline.interrupted else "time limit reached")
+
+
+def interruptible(function: Callable[..., R], abandoned: Callable[[], R] | None = None) -> Callable[..., R]:
+    """Wrap a long native call (e.g. HiGHS through scipy) so that an interruption ends the wait.
+
+    While a deadline is in force, the call runs in a daemon helper thread (the native code
+    releases the GIL) and the caller polls the deadline every 50 ms. When it passes or is
+    interrupted, the caller stops waiting at once (the abandoned call finishes unobserved)
+    and returns ``abandoned()`` — e.g. a solver result saying "time limit reached", which
+    callers already handle — or, without ``abandoned``, raises :class:`Interrupted`. With
+    no deadline in force the call runs directly (no thread).
+
+    Examples
+    --------
+    >>> add = interruptible(lambda a, b: a + b, abandoned=lambda: None)
+    >>> add(2, 3)
+    5
+    >>> d = Deadline(None)
+    >>> with d.in_force():
+    ...     add(2, 3)
+    5
+    >>> d.interrupt()
+    >>> with d.in_force():
+    ...     add(2, 3) is None
+    True
+    """
+
+    def stop() -> R:
+        if abandoned is None:
+            check_interrupt()
+        return abandoned()  # type: ignore[misc]
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> R:
+        if not _IN_FORCE.get():
+            return function(*args, **kwargs)
+        if stop_requested():
+            return stop()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = function(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = exc
+
+        helper = threading.Thread(target=run, name=f"ftprop-{getattr(function, '__name__', 'call')}", daemon=True)
+        helper.start()
+        while helper.is_alive():
+            helper.join(_POLL)
+            if helper.is_alive() and stop_requested():
+                return stop()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return call

@@ -20,11 +20,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ftprop_exact.api import solve
 from ftprop_exact.solvers.assemble import best_effort_network, fit_layers
+from ftprop_exact.budget import Deadline
 from ftprop_exact.data import make_dataset
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, make_learner
+from ftprop_exact.status import Status
 
 __all__ = ["FTPropClassifier"]
 
@@ -48,7 +50,8 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
     activation : {"sign", "step"}, default="sign"
         Activation of every unit.
     time_limit : float or None, default=10.0
-        Seconds per :meth:`fit`; ``None`` for no limit.
+        Seconds per :meth:`fit`, the fallback of an answer without a network included
+        (a fit returns within about a second past it); ``None`` for no limit.
     random_state : int, RandomState or None, default=None
         Seed of the search (an int gives reproducible fits).
 
@@ -118,9 +121,10 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
                 f"one class: {self.classes_[0]!r}"
             )
         seed = check_random_state(self.random_state).randint(_SEED_RANGE)
-        self.result_ = self._solve(X, codes, seed)
+        deadline = Deadline(self.time_limit)  # one budget for the solve and any fallback
+        self.result_ = self._solve(X, codes, seed, deadline)
         self.status_ = self.result_.status
-        self.network_ = self.result_.network or self._fallback(X, codes, seed)
+        self.network_ = self.result_.network or self._fallback(X, codes, seed, deadline)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -146,7 +150,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- internals ------------------------------------------------------------------------
-    def _solve(self, X: np.ndarray, codes: np.ndarray, seed: int) -> Result:
+    def _solve(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> Result:
         return solve(
             X,
             codes,
@@ -154,19 +158,22 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
             searcher=self.searcher,
             learner=self.learner,
             activation=self.activation,
-            time_limit=self.time_limit,
             random_state=int(seed),
+            deadline=deadline,
         )
 
-    def _fallback(self, X: np.ndarray, codes: np.ndarray, seed: int) -> ThresholdNetwork:
-        """A usable network when the answer is INFEASIBLE (no network of this shape fits).
+    def _fallback(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> ThresholdNetwork:
+        """A usable network when the answer has none: INFEASIBLE (no network of this shape
+        fits) or UNKNOWN before any network was found.
 
         Conflicting duplicates are resolved by majority (ties: the smaller class), then
-        the search runs again; if that still ends without a network (a single layer that
-        cannot separate the data), every output unit gets its hinge-loss fit.
+        the search runs again in the time left; if that still ends without a network (a
+        single layer that cannot separate the data, or no time), every output unit gets
+        its hinge-loss fit in the time left, else the network predicts the majority class.
         """
+        reason = "fits the training data exactly" if self.status_ is Status.INFEASIBLE else "was found in the time limit"
         warnings.warn(
-            f"no network of hidden widths {tuple(self.hidden)} fits the training data exactly "
+            f"no network of hidden widths {tuple(self.hidden)} {reason} "
             f"({self.result_.proof.kind if self.result_.proof else 'no proof'}); using a best-effort network",
             RuntimeWarning,
             stacklevel=3,
@@ -174,14 +181,23 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         X, codes = _majority_rows(X, codes)
         present = np.unique(codes)
         if present.size < 2:  # one class left: a constant network predicting it
-            other = 1 if present[0] == 0 else 0
-            layer = Layer(np.zeros((1, X.shape[1])), [-1.0], self.activation)
-            return ThresholdNetwork((layer,), classes=(int(present[0]), other))
-        result = self._solve(X, codes, seed)
-        if result.network is not None:
-            return result.network
+            return _constant_network(int(present[0]), X.shape[1], self.activation)
+        if not deadline.expired():
+            result = self._solve(X, codes, seed, deadline)
+            if result.network is not None:
+                return result.network
+        if deadline.expired():
+            return _constant_network(int(np.argmax(np.bincount(codes))), X.shape[1], self.activation)
         problem = Problem.build(make_dataset(X, codes), (), self.activation)
-        return best_effort_network(problem, [], fit_layers(problem, [], make_learner(self.learner)))
+        with deadline.in_force():  # its LPs give up when the time is up (weights 0)
+            return best_effort_network(problem, [], fit_layers(problem, [], make_learner(self.learner)), deadline)
+
+
+def _constant_network(code: int, n_features: int, activation: str) -> ThresholdNetwork:
+    """A network that predicts class ``code`` (0 or 1) on every input."""
+    other = 1 if code == 0 else 0
+    layer = Layer(np.zeros((1, n_features)), [-1.0], activation)
+    return ThresholdNetwork((layer,), classes=(code, other))
 
 
 def _majority_rows(X: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

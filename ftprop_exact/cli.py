@@ -14,6 +14,7 @@ from typing import Sequence
 
 from ftprop_exact import __version__
 from ftprop_exact.commands import bench, bench_kernels, check, check_targets, min_width, report, verify_proof
+from ftprop_exact.commands.signals import leave_if_signalled
 from ftprop_exact.errors import DataError
 
 EXIT_BAD_INPUT = 2
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        return leave_if_signalled(args.run(args))  # after a signal: exit now, no slow teardown
     except DataError as exc:
         print(f"ftprop: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftprop_exact import progress
 from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset, make_dataset
@@ -114,19 +115,21 @@ def min_width(
             break
         started = deadline.elapsed()
         searcher = CPSATSearcher(threads=threads, cut_pool=pool)
-        result = solve(
-            data,
-            hidden=[width],
-            searcher=searcher,
-            learner=learner,
-            activation=activation,
-            deadline=deadline,
-            random_state=random_state,
-        )
+        with progress.phase(f"width {width}"):
+            result = solve(
+                data,
+                hidden=[width],
+                searcher=searcher,
+                learner=learner,
+                activation=activation,
+                deadline=deadline,
+                random_state=random_state,
+            )
         per_width[width] = result
         seconds[width] = deadline.elapsed() - started
         if result.status is Status.INFEASIBLE and lower == width:
             lower, proof = width + 1, result.proof
+            progress.bound(f"width >= {lower}")
         elif result.status is Status.FEASIBLE:
             upper, network = width, result.network
             break

@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ftprop_exact.solvers.assemble import LayerFit, best_effort_network, fit_layers, training_errors
+from ftprop_exact import progress
 from ftprop_exact.budget import Deadline
 from ftprop_exact.network import ACTIVATIONS, ThresholdNetwork
 from ftprop_exact.problem import Problem
@@ -104,6 +105,7 @@ class Incumbent:
             if self.errors is None or errors < self.errors:
                 self.network, self.errors, self.exact = network, errors, exact
                 self.hidden_targets = hidden_targets
+                progress.best(errors)
                 return True
             return False
 

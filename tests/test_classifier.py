@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+from contextlib import nullcontext
+from time import perf_counter
 
 import numpy as np
 import pytest
@@ -95,3 +97,22 @@ def test_a_single_layer_that_cannot_separate_keeps_a_hinge_fit():
 def test_one_class_is_refused_with_a_message_naming_classes():
     with pytest.raises(ValueError, match="class"):
         FTPropClassifier().fit(np.zeros((3, 2)), [1, 1, 1])
+
+
+@pytest.mark.parametrize("conflict", [False, True], ids=["unknown", "infeasible-then-fallback"])
+def test_fit_keeps_its_time_limit_on_a_hard_instance_fallback_included(conflict):
+    """20,000 random labels: each LP of the search takes half a minute on this size (a fit
+    used to take 35-40 s with time_limit=2); with a conflicting duplicate the answer is
+    INFEASIBLE and the fallback searches again, in the time left only."""
+    from ftprop_exact.benchmarks.generators import random_labels
+
+    X, y = random_labels(10, 20_000, np.random.default_rng(0))
+    if conflict:
+        X, y = np.vstack([X, X[:1]]), np.append(y, 1 - y[0])
+    started = perf_counter()
+    with pytest.warns(RuntimeWarning, match="best-effort network") if conflict else nullcontext():
+        clf = FTPropClassifier(hidden=(3,), time_limit=2, random_state=0).fit(X, y)
+    seconds = perf_counter() - started
+    assert seconds < 2 + 2, f"fit took {seconds:.1f} s with time_limit=2"
+    assert clf.status_ is (Status.INFEASIBLE if conflict else Status.UNKNOWN)
+    assert clf.predict(X[:5]).shape == (5,)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
+import signal
+import sys
 
+from ftprop_exact import progress
 from ftprop_exact.commands import output
 from ftprop_exact.commands.check import positive_float
 from ftprop_exact.commands.report import EXIT_WRONG_ANSWER, print_report
+from ftprop_exact.commands.signals import exit_code, on_signals
 
 HELP = "compare solvers on a benchmark suite (solved counts, PAR-2, virtual best, cactus plot, profile)"
 EXIT_USAGE = 2
@@ -46,7 +50,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dask", metavar="ADDRESS", help="run on a Dask cluster: a scheduler address, or 'local' "
                         "for a LocalCluster with --jobs workers (needs the dask extra)")
     parser.add_argument("--out", metavar="DIR", help="output directory (default: bench-out/SUITE)")
-    parser.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and run only missing runs")
+    parser.add_argument("--resume", action="store_true", help="keep DIR/results.jsonl and run only the runs not "
+                        "finished there (e.g. after Ctrl-C or SIGTERM)")
     parser.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="override every instance's limit")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N", help="seeds 0..N-1 per run (default: 1)")
     parser.add_argument("--threads", type=_positive_int, default=1, metavar="N", help="threads per run (CP-SAT workers, BLAS/OpenMP/numba pools; default: 1)")
@@ -54,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--instances", metavar="GLOB", help="only instances whose id matches, e.g. 'parity*'")
     parser.add_argument("--examples", type=_example_range, metavar="LO-HI", help="only instances with LO..HI examples, e.g. 30-500")
     parser.add_argument("--list", action="store_true", help="list the suite's instances and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(run=run)
 
 
@@ -94,16 +100,46 @@ def run(args: argparse.Namespace) -> int:
         return _list(instances)
     out_dir = args.out or os.path.join("bench-out", args.suite)
     try:
-        summary = run_benchmark(
-            instances, solvers, out_dir, seeds=args.seeds, jobs=args.jobs, dask=args.dask, resume=args.resume,
-            threads=args.threads, memory_mb=args.memory_mb, suite=args.suite,
-        )
+        with on_signals(_stop_runs, "stopping every run; finished results are kept"):
+            summary = run_benchmark(
+                instances, solvers, out_dir, seeds=args.seeds, jobs=args.jobs, dask=args.dask, resume=args.resume,
+                threads=args.threads, memory_mb=args.memory_mb, suite=args.suite,
+                progress=progress.wanted(sys.stderr, quiet=args.quiet),
+            )
     except ImportError as exc:  # --dask without Dask installed
         output.log(f"error: {exc}")
         return EXIT_USAGE
+    except _Stopped as stop:
+        from ftprop_exact.benchmarks.processes import kill_descendants
+        from ftprop_exact.benchmarks.results import finished_keys, results_path
+
+        kill_descendants()  # any a worker pool started while it was being stopped
+        kept = len(finished_keys(results_path(out_dir)))
+        output.log(f"stopped by {signal.Signals(stop.signum).name}: {kept} finished runs kept in "
+                   f"{results_path(out_dir)}; continue with: ftprop bench ... --out {out_dir} --resume")
+        return exit_code(stop.signum)
     output.log(f"{summary.jobs_run} runs done, {summary.jobs_resumed} already in {summary.results}")
     code = print_report(out_dir)
     if summary.wrong:
         output.log(f"{len(summary.wrong)} WRONG ANSWER(S) in this run")
         return EXIT_WRONG_ANSWER
     return code
+
+
+class _Stopped(BaseException):
+    """The benchmark was stopped by a signal (its runs are killed, finished results kept).
+
+    A BaseException, like KeyboardInterrupt: no ``except Exception`` on the way may stop it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_runs(signum: int) -> None:
+    """First SIGINT/SIGTERM: kill every process below this one, then unwind the driver."""
+    from ftprop_exact.benchmarks.processes import kill_descendants
+
+    kill_descendants()
+    raise _Stopped(signum)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, TypeVar
 
-from ftprop_exact import __version__
+from ftprop_exact import __version__, progress
 from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.commands import output
@@ -62,13 +62,18 @@ def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> Non
     )
     parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal)")
 
 
 def run_interruptibly(args: argparse.Namespace, task: Callable[..., T], **kwargs: Any) -> tuple[Dataset, T, Deadline]:
-    """Load the data and run ``task(data, deadline=..., **kwargs)``; SIGINT/SIGTERM stop it cleanly."""
+    """Load the data and run ``task(data, deadline=..., **kwargs)``; SIGINT/SIGTERM stop it cleanly.
+
+    On a terminal (and without ``--json`` / ``--quiet``) a status line on stderr shows the
+    elapsed time, the phase, the best error count and the proven bound while it runs.
+    """
     data = load_from_args(args)
     deadline = Deadline(args.time_limit)
-    with interrupt_on_signals(deadline):
+    with interrupt_on_signals(deadline), progress.reporting(output.progress_reporter(args)):
         outcome = task(data, deadline=deadline, activation=args.activation, random_state=args.seed, **kwargs)
     return data, outcome, deadline
 

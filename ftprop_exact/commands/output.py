@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any, TextIO
 
+from ftprop_exact import progress
 from ftprop_exact.status import Status
 
 
@@ -26,6 +28,13 @@ def json_object(obj: dict[str, Any], stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     stream.write(json.dumps(obj, allow_nan=False) + "\n")
     stream.flush()
+
+
+def progress_reporter(args: argparse.Namespace) -> progress.TerminalReporter | None:
+    """The status line on stderr for this command, or None: stderr not a terminal, ``--json`` or ``--quiet``."""
+    if not progress.wanted(sys.stderr, json=getattr(args, "json", False), quiet=getattr(args, "quiet", False)):
+        return None
+    return progress.TerminalReporter(sys.stderr, label=args.command)
 
 
 def log(text: str) -> None:

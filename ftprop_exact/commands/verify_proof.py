@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from ftprop_exact import __version__
+from ftprop_exact import __version__, progress
 from ftprop_exact.commands import output
 from ftprop_exact.commands.check import parse_hidden
 from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
@@ -36,6 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     required.add_argument("--max-weight", type=int, default=None, metavar="K", help="a claim bounded by |w| <= K")
     required.add_argument("--unbounded", action="store_true", help="an unbounded claim (no weight cap)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal)")
     parser.set_defaults(run=run)
 
 
@@ -87,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     fingerprint = data_fingerprint(data)
     try:
         expected = required_claim(args, proof.claim)
-        check = check_proof(proof, data, expected, thorough=True, time_limit=args.time_limit, fingerprint=fingerprint)
+        with progress.reporting(output.progress_reporter(args)), progress.phase(f"checking a {proof.kind} proof"):
+            check = check_proof(proof, data, expected, thorough=True, time_limit=args.time_limit, fingerprint=fingerprint)
     except _Mismatch as exc:
         check = ProofCheck(False, proof.claim, str(exc), False)
     if check.ok:

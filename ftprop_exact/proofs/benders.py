@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.data import Dataset
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields
@@ -138,6 +139,7 @@ class CPSATProof(ProofBase):
         return True, f"{len(self.cuts)} certificates verified exactly; rebuilt master infeasible"
 
 
+@progress.in_phase("exact certificates")
 def failing_cut(cuts: tuple[ProofCut, ...], X: np.ndarray) -> str | None:
     """Which cut's certificate does not verify exactly on ``X`` (None: all verify)."""
     for k, cut in enumerate(cuts):

@@ -30,6 +30,8 @@ from typing import Callable
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ftprop_exact import progress
+from ftprop_exact.budget import check_interrupt, stop_requested
 from ftprop_exact.problem import Problem
 
 LEX_PREFIX_MAX = 30  # rows in the unit-order key (the key must fit in an int64)
@@ -126,8 +128,7 @@ class MasterModel:
         self.model = cp_model.CpModel()
         u = spec.n_rows
         self.targets: list[list[list[cp_model.IntVar]]] = [
-            [[self.model.new_bool_var(f"t{d + 1}_{i}_{j}") for j in range(width)] for i in range(u)]
-            for d, width in enumerate(spec.hidden)
+            [self._target_row(d, i, width) for i in range(u)] for d, width in enumerate(spec.hidden)
         ]
         self.errors: list[cp_model.IntVar] | None = None
         if spec.error_weights is not None:
@@ -147,6 +148,11 @@ class MasterModel:
             self._add_cut_clauses(rows, signs)
 
     # -- construction ---------------------------------------------------------------------
+    def _target_row(self, d: int, i: int, width: int) -> list[cp_model.IntVar]:
+        """Row ``i``'s target literals of hidden layer ``d + 1``."""
+        check_interrupt()  # large models take seconds to build
+        return [self.model.new_bool_var(f"t{d + 1}_{i}_{j}") for j in range(width)]
+
     def _break_symmetry(self) -> None:
         prefix = self.spec.lex_prefix
         for layer in self.targets:
@@ -177,6 +183,7 @@ class MasterModel:
             b = self.model.new_int_var(-bound, bound, f"b{d + 1}_{j}")
             target = self._unit_targets(d, j)
             for i in range(self.spec.n_rows):
+                check_interrupt()  # large models take seconds to build
                 z = b + sum(self._signed(w[p], inputs(i, p), bound) for p in range(fan_in))
                 t = target(i)
                 if isinstance(t, int):
@@ -226,9 +233,12 @@ class MasterModel:
         self.model.clear_hints()
         for layer_vars, T in zip(self.targets, canonical_targets(hidden_targets, self.spec.lex_prefix)):
             for i, row in enumerate(layer_vars):
+                if stop_requested():  # the search is ending: hints no longer matter
+                    return
                 for j, var in enumerate(row):
                     self.model.add_hint(var, bool(T[i, j] > 0))
 
+    @progress.in_phase("cp-sat")
     def solve(
         self, time_limit: float, threads: int, seed: int, on_solver: Callable[[cp_model.CpSolver], None] | None = None
     ) -> MasterSolution:

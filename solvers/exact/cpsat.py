@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.solvers.assemble import network_excluding_errors
-from ftprop_exact.budget import Deadline
+from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
@@ -126,7 +127,10 @@ class CPSATSearcher:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
-        master = MasterModel(spec)
+        try:
+            master = MasterModel(spec)
+        except Interrupted as stop:  # a large model takes seconds to build
+            return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_build": str(stop)})
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
             for cut in self.cut_pool:
@@ -146,6 +150,7 @@ class CPSATSearcher:
             if solution.bound is not None and not excluded:  # exclusions would void the bound
                 lower_bound = max(lower_bound, solution.bound)
                 stats["lower_bound"] = lower_bound
+                progress.bound(lower_bound)
             if solution.status == "INFEASIBLE":
                 if excluded:
                     break  # not a proof: some columns were excluded without a certificate
@@ -182,6 +187,7 @@ class CPSATSearcher:
                 return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
 
+    @progress.in_phase("LP cuts")
     def _separate(
         self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel
     ) -> tuple[int, int]:

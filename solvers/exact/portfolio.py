@@ -13,6 +13,7 @@ cut pool and incumbent.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import threading
 from collections.abc import Mapping
@@ -174,7 +175,9 @@ class PortfolioSearcher:
                 box["error"] = exc
                 local_deadline.interrupt()
 
-        worker = threading.Thread(target=run_exact, name="ftprop-auto-cpsat", daemon=True)
+        # the copied context carries the deadline in force (model builds, LPs stop with it)
+        context = contextvars.copy_context()
+        worker = threading.Thread(target=context.run, args=(run_exact,), name="ftprop-auto-cpsat", daemon=True)
         worker.start()
         local_outcome: SearchOutcome | None = None
         try:

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import OptimizeResult
+from scipy.optimize import linprog as _linprog
 
+from ftprop_exact.budget import interruptible
 from ftprop_exact.rows import RowGroups, group_identical_rows
 from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.proofs.certificate import (
@@ -30,6 +32,16 @@ from ftprop_exact.proofs.certificate import (
     verify_certificate,
 )
 from fractions import Fraction
+
+
+
+def abandoned_highs_result() -> OptimizeResult:
+    """What a HiGHS call abandoned at the deadline answers: status 1 (a limit reached), no solution."""
+    return OptimizeResult(x=None, status=1, success=False, message="abandoned: the deadline passed or was interrupted")
+
+
+# when the solve's deadline passes or is interrupted, stop waiting for HiGHS at once
+linprog = interruptible(_linprog, abandoned_highs_result)
 
 _SEPARABLE_TOL = 1e-9  # scaled margin at or below this counts as "maybe not separable"
 _VIOLATION_TOL = 1e-9

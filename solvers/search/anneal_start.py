@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forward_pass, weighted_errors
@@ -26,7 +27,7 @@ from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forwa
 __all__ = ["BETA_MAX", "anneal", "anneal_start"]
 
 BETA_MAX = 10.0  # final steepness of the smooth units
-_EVALUATE_EVERY = 25  # iterations between evaluations of the hard network (and deadline polls)
+_EVALUATE_EVERY = 25  # iterations between evaluations of the hard network
 
 
 def _smooth(Z: np.ndarray, beta: float, activation: str) -> tuple[np.ndarray, np.ndarray]:
@@ -104,11 +105,14 @@ def anneal(
                 best_errors, best = errors, [p.copy() for p in params]
             if best_errors == 0 or step == iterations or deadline.expired():
                 break
+        elif deadline.expired():  # a step takes a while on large data: stop within one step
+            break
         beta = 1.0 + (BETA_MAX - 1.0) * step / iterations
         adam.step(_smooth_gradients(A, params, Y, counts, beta, activation))
     return best_errors, best
 
 
+@progress.in_phase("warm start")
 def anneal_start(
     problem: Problem,
     rng: np.random.Generator,

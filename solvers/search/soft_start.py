@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients, weighted_errors
@@ -22,10 +23,10 @@ from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
 __all__ = ["soft_start"]
 
 _HINGE = make_loss("hinge")
-_CHECK_EVERY = 32  # iterations between deadline checks
 _PATIENCE = 0.25  # stop after this fraction of the iterations without a better network
 
 
+@progress.in_phase("warm start")
 def soft_start(
     problem: Problem,
     weights: list[np.ndarray],
@@ -72,7 +73,7 @@ def soft_start(
         if errors < best_errors:
             best_errors, best, best_epoch = errors, [p.copy() for p in params], epoch
         stalled = epoch - best_epoch > _PATIENCE * epochs
-        if best_errors == 0 or stalled or (epoch % _CHECK_EVERY == 0 and deadline.expired()):
+        if best_errors == 0 or stalled or deadline.expired():
             break
         adam.step(ftprop_mb_gradients(inputs, pre, params, problem.Y, counts, loss, _HINGE))
     W0, b0 = standard.onto_given(best[0], best[1])

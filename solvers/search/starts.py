@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.exact.cuts import CutPool
@@ -124,6 +125,7 @@ class FlipSearcher:
         self.screen = screen
         self.cut_pool = CutPool()
 
+    @progress.in_phase("local search")
     def search(
         self,
         problem: Problem,
