@@ -146,10 +146,7 @@ class ActiveSetSearcher:
         rounds, lower_bound = 0, 0
         while True:
             rounds += 1
-            if working.covers_all:  # nothing left to leave out: the plain search
-                outcome = self.inner.search(problem, learner, deadline, incumbent, rng)
-                return self._outcome(outcome.status, outcome.proof, outcome.stats, working, rounds, lower_bound)
-            sub = working.subproblem()
+            sub = working.subproblem()  # even with every row: the inner searcher's rows keep their order
             round_incumbent = SubsetIncumbent(sub, incumbent)
             if incumbent.network is not None:  # warm start: the best network so far
                 round_incumbent.offer(incumbent.network, hidden_targets_of(incumbent.network, sub.X))
@@ -162,7 +159,7 @@ class ActiveSetSearcher:
             verdict = self._verdict(problem, outcome, incumbent, working, rounds, lower_bound)
             if verdict is not None:
                 return verdict
-            if deadline.expired() or round_incumbent.network is None:
+            if deadline.expired() or round_incumbent.network is None or working.covers_all:
                 return self._outcome(Status.UNKNOWN, None, outcome.stats, working, rounds, lower_bound)
             k = self.grow if self.grow is not None else max(self.min_grow, working.size // 2)
             if working.grow(round_incumbent.network, k) == 0:
