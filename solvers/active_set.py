@@ -98,6 +98,14 @@ class ActiveSetSearcher:
         Rows added per round at most; default: half the working set, at least ``min_grow``.
     min_grow : int, default=64
         Least number of rows a round adds (when that many are wrong).
+    round_share : float, default=0.25
+        A round gets this share of the time left (at least ``min_round * 2**stalls``
+        seconds, ``stalls`` counting the rounds that ran out of time). When it runs out, the
+        rows its best network gets wrong outside the set join it anyway (an infeasible core
+        needs all its rows before any searcher can prove it); when there are none, the
+        next round on the same set gets all the time left.
+    min_round : float, default=2.0
+        Seconds of the shortest round.
 
     Notes
     -----
@@ -115,10 +123,20 @@ class ActiveSetSearcher:
     'INFEASIBLE'
     """
 
-    def __init__(self, inner: TargetSearcher, initial: int = 300, grow: int | None = None, min_grow: int = 64) -> None:
+    def __init__(
+        self,
+        inner: TargetSearcher,
+        initial: int = 300,
+        grow: int | None = None,
+        min_grow: int = 64,
+        round_share: float = 0.25,
+        min_round: float = 2.0,
+    ) -> None:
         for label, value in (("initial", initial), ("min_grow", min_grow), ("grow", 1 if grow is None else grow)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{label} must be a positive integer; got {value!r}")
+        if not (0.0 < round_share <= 1.0 and min_round > 0.0):
+            raise ValueError(f"need 0 < round_share <= 1 and min_round > 0; got {round_share!r}, {min_round!r}")
         if isinstance(inner, ActiveSetSearcher):
             raise ValueError("the inner searcher is already an ActiveSetSearcher")
         self.inner = inner
@@ -126,6 +144,8 @@ class ActiveSetSearcher:
         self.initial = int(initial)
         self.grow = None if grow is None else int(grow)
         self.min_grow = int(min_grow)
+        self.round_share = float(round_share)
+        self.min_round = float(min_round)
 
     @property
     def objective(self) -> str:
@@ -143,14 +163,15 @@ class ActiveSetSearcher:
         """Rounds of search on the working set until a verdict on the whole data or the deadline."""
         working = WorkingSet(problem, "examples" if self.objective == "min_errors" else "features")
         working.seed(self.initial, rng)
-        rounds, lower_bound = 0, 0
+        rounds, stalls, lower_bound, patient = 0, 0, 0, False
         while True:
             rounds += 1
             sub = working.subproblem()  # even with every row: the inner searcher's rows keep their order
             round_incumbent = SubsetIncumbent(sub, incumbent)
             if incumbent.network is not None:  # warm start: the best network so far
                 round_incumbent.offer(incumbent.network, hidden_targets_of(incumbent.network, sub.X))
-            outcome = self.inner.search(sub, learner, deadline, round_incumbent, rng)
+            round_deadline = deadline if patient else Deadline(self._round_budget(deadline, stalls), parent=deadline)
+            outcome = self.inner.search(sub, learner, round_deadline, round_incumbent, rng)
             lower_bound = max(lower_bound, int(outcome.stats.get("lower_bound", 0) or 0))
             log.info(
                 "active set round %d: %d rows, inner %s after %.1f s; errors on all rows: %s",
@@ -159,11 +180,28 @@ class ActiveSetSearcher:
             verdict = self._verdict(problem, outcome, incumbent, working, rounds, lower_bound)
             if verdict is not None:
                 return verdict
-            if deadline.expired() or round_incumbent.network is None or working.covers_all:
+            stalled = outcome.status is Status.UNKNOWN  # the round's time ran out (or the searcher gave up)
+            if deadline.expired() or round_incumbent.network is None or (stalled and not round_deadline.expired()):
                 return self._outcome(Status.UNKNOWN, None, outcome.stats, working, rounds, lower_bound)
+            stalls += stalled
             k = self.grow if self.grow is not None else max(self.min_grow, working.size // 2)
-            if working.grow(round_incumbent.network, k) == 0:
-                working.add(np.arange(problem.n_rows))  # nothing more to learn from it: all rows
+            patient = False
+            added = working.grow(round_incumbent.network, k)
+            if added == 0 and stalled and incumbent.network is not None:  # the best network on all rows, then
+                added = working.grow(incumbent.network, k)
+            if added == 0:
+                if stalled:  # its best network is wrong only inside the set: the same set, all the time left
+                    patient = True
+                elif working.covers_all:
+                    return self._outcome(Status.UNKNOWN, None, outcome.stats, working, rounds, lower_bound)
+                else:  # nothing more to learn from it: every row
+                    working.add(np.arange(problem.n_rows))
+
+    def _round_budget(self, deadline: Deadline, stalls: int) -> float:
+        """Seconds for the next round: ``round_share`` of the time left, at least ``min_round * 2**stalls``."""
+        budget = self.min_round * 2.0**stalls
+        left = deadline.remaining()
+        return max(budget, self.round_share * left) if np.isfinite(left) else budget
 
     def _verdict(
         self,
@@ -179,10 +217,8 @@ class ActiveSetSearcher:
         if incumbent.exact:
             return self._outcome(Status.FEASIBLE, None, stats, working, rounds, lower_bound)
         proof = None if outcome.proof is None else self._lift(problem, outcome.proof, working)
-        if proof is None:
-            # FEASIBLE on the subset only: grow; UNKNOWN without a proof: the inner search
-            # stopped (deadline, or it gave up), so this round's answer stands
-            return None if status is Status.FEASIBLE else self._outcome(Status.UNKNOWN, None, stats, working, rounds, lower_bound)
+        if proof is None:  # FEASIBLE on the subset only, or UNKNOWN: the caller grows the set
+            return None
         bound = proof.claim.lower_bound
         if bound is None:  # infeasible on the subset (possibly bounded weights: UNKNOWN)
             return self._outcome(status, proof, stats, working, rounds, lower_bound)
