@@ -117,10 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     parser.add_argument("--only", nargs="*", help="instance names to run")
+    parser.add_argument("--modes", nargs="+", choices=("active", "all"), default=["active", "all"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     specs = [s for s in SPECS if (not args.quick or s[0] in QUICK) and (not args.only or s[0] in args.only)]
-    runs = [run(spec, rows, args.searcher, args.time_limit, args.seed) for spec in specs for rows in ("active", "all")]
+    runs = [run(spec, rows, args.searcher, args.time_limit, args.seed) for spec in specs for rows in args.modes]
     if args.json:
         json.dump([asdict(r) for r in runs], sys.stdout, indent=1)
         print()
