@@ -103,7 +103,8 @@ class ActiveSetSearcher:
         seconds, ``stalls`` counting the rounds that ran out of time). When it runs out, the
         rows its best network gets wrong outside the set join it anyway (an infeasible core
         needs all its rows before any searcher can prove it); when there are none, the
-        next round on the same set gets all the time left.
+        ``min_grow`` rows nearest to the rows it gets wrong inside the set; when there are
+        none either, the next round on the same set gets all the time left.
     min_round : float, default=2.0
         Seconds of the shortest round.
 
@@ -189,6 +190,8 @@ class ActiveSetSearcher:
             added = working.grow(round_incumbent.network, k)
             if added == 0 and stalled and incumbent.network is not None:  # the best network on all rows, then
                 added = working.grow(incumbent.network, k)
+            if added == 0 and stalled:  # wrong only inside the set: their nearest neighbours outside it
+                added = working.grow_near(round_incumbent.network, self.min_grow)
             if added == 0:
                 if stalled:  # its best network is wrong only inside the set: the same set, all the time left
                     patient = True

@@ -92,6 +92,26 @@ class WorkingSet:
         order = wrong[np.argsort(margin[wrong], kind="stable")]
         return self.add(_round_robin(order, self._patterns[order], k))
 
+    def grow_near(self, network: ThresholdNetwork, k: int) -> int:
+        """Add up to ``k`` rows outside the set nearest (Euclidean) to rows inside it that ``network`` gets wrong.
+
+        For a round that ran out of time with a best network wrong only inside the set: a
+        hard region of the input space (say, a small infeasible core) may still miss rows
+        that no network seen gets wrong; its neighbours are the likeliest.
+        """
+        margin = row_margins(self.problem, network)
+        wrong = np.flatnonzero((margin <= 0) & self.member)[:16]
+        outside = np.flatnonzero(~self.member)
+        if wrong.size == 0 or outside.size == 0:
+            return 0
+        X = self.problem.X
+        per_row = max(1, k // wrong.size)
+        near = []
+        for r in wrong:
+            distance = ((X[outside] - X[r]) ** 2).sum(axis=1)
+            near.append(outside[np.argsort(distance, kind="stable")[:per_row]])
+        return self.add(np.concatenate(near)[:k])
+
     def _stratified_sample(self, count: int, rng: np.random.Generator, exclude: np.ndarray | None = None) -> np.ndarray:
         """``count`` random rows, each label pattern in proportion (every pattern at least once)."""
         candidates = np.arange(self.problem.n_rows) if exclude is None else np.flatnonzero(~exclude)

@@ -14,6 +14,7 @@ from test_cpsat import random_noisy  # tiny instances, duplicates with both labe
 
 from ftprop_exact import Status, make_dataset, solve
 from ftprop_exact.benchmarks.generators import planted_teacher
+from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import Claim, SubsetProof, check_proof, load_proof, proof_from_dict, save_proof
 from ftprop_exact.proofs.basic import DuplicateConflictProof
@@ -69,6 +70,18 @@ def test_working_set_seed_is_stratified_and_grow_adds_only_wrong_rows_outside():
     assert working.grow(flipped, 10) == 10
     new = set(working.chosen) - before
     assert len(new) == 10 and not (new & before)
+
+
+def test_grow_near_adds_the_neighbours_of_rows_wrong_inside_the_set():
+    X = np.array([[0.0], [0.1], [5.0], [5.1], [9.0]])
+    data = make_dataset(X, [1, 1, 0, 0, 0])
+    problem = Problem.build(data, (1,))
+    always_one = ThresholdNetwork((Layer([[0.0]], [1.0]), Layer([[0.0]], [1.0])), classes=(0, 1))
+    working = WorkingSet(problem, "features")
+    working.add(np.array([2]))  # x = 5.0, class 0: wrong for a network that always says 1
+    assert working.grow_near(always_one, 1) == 1 and working.chosen == [2, 3]  # its neighbour x = 5.1
+    working.add(np.array([0, 1, 4]))
+    assert working.grow_near(always_one, 5) == 0  # no row left outside
 
 
 def test_auto_uses_the_active_set_only_for_many_rows_and_named_searchers():
