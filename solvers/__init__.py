@@ -12,6 +12,7 @@ from ftprop_exact.solvers.learners.lp import LPLearner
 from ftprop_exact.solvers.registry import learner_names, make_learner, make_searcher, searcher_names
 
 _LAZY = {
+    "ActiveSetSearcher": "ftprop_exact.solvers.active_set",
     "CPSATSearcher": "ftprop_exact.solvers.exact.cpsat",
     "FTPropSearcher": "ftprop_exact.solvers.search.ftprop",
     "LocalSearcher": "ftprop_exact.solvers.search.local_search",
@@ -21,6 +22,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ActiveSetSearcher",
     "CPSATSearcher",
     "Certificate",
     "FTPropSearcher",
