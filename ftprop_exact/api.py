@@ -15,6 +15,7 @@ from ftprop_exact.proofs.basic import DuplicateConflictProof
 from ftprop_exact.proofs.check import check_proof
 from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.result import Result
+from ftprop_exact.solvers.active_set import ActiveSetSearcher, check_rows_mode, wants_active_set
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, capabilities_of, make_learner, make_searcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, require_deciding_learner
@@ -36,6 +37,7 @@ def solve(
     random_state: int = 0,
     deadline: Deadline | None = None,
     objective: str = "feasibility",
+    rows: str = "auto",
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -71,6 +73,13 @@ def solve(
         optimum (the searchers whose ``capabilities.objectives`` include it, ``cpsat`` and
         ``auto``; the others return their best network).
         Duplicate rows with different labels are then allowed.
+    rows : {"auto", "all", "active"}, default="auto"
+        "active": row generation (:class:`~ftprop_exact.solvers.active_set.ActiveSetSearcher`):
+        search on a growing working set of rows, verify every network on all rows, and
+        lift a proof on the working set to the whole data. "all": search on every row.
+        "auto": "active" with hidden layers, more than
+        :data:`~ftprop_exact.solvers.active_set.AUTO_MIN_ROWS` distinct rows and a
+        searcher given by name; else "all". ``stats["working_set"]`` reports its size.
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -87,6 +96,7 @@ def solve(
     data = X if isinstance(X, Dataset) else make_dataset(X, y)
     if isinstance(X, Dataset) and y is not None:
         raise ValueError("pass y=None when X is a Dataset (its labels are used)")
+    rows = check_rows_mode(rows)
     minimising = objective == "min_errors"
     problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
     deadline = deadline if deadline is not None else Deadline(time_limit)
@@ -96,6 +106,8 @@ def solve(
     search = make_searcher(searcher, **searcher_options) if isinstance(searcher, str) else searcher
     if getattr(search, "objective", objective) != objective:
         raise ValueError(f"the searcher object was built for objective={search.objective!r}, not {objective!r}")
+    if not isinstance(search, ActiveSetSearcher) and wants_active_set(rows, problem, isinstance(searcher, str)):
+        search = ActiveSetSearcher(search)
     name = search.name
     if activation not in capabilities.activations:
         raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")

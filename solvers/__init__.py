@@ -21,6 +21,7 @@ from ftprop_exact.solvers.registry import (
 from ftprop_exact.solvers.search_base import Capabilities
 
 _LAZY = {
+    "ActiveSetSearcher": "ftprop_exact.solvers.active_set",
     "CPSATSearcher": "ftprop_exact.solvers.exact.cpsat",
     "FTPropSearcher": "ftprop_exact.solvers.search.ftprop",
     "LocalSearcher": "ftprop_exact.solvers.search.local_search",
@@ -30,6 +31,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ActiveSetSearcher",
     "DEFAULT_LEARNER",
     "DEFAULT_SEARCHER",
     "CPSATSearcher",

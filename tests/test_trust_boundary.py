@@ -54,6 +54,7 @@ def _proofs():
     conflict = make_dataset([[0.0, 1.0], [1.0, 1.0], [0.0, 1.0]], [0, 1, 1], name="conflict")
     noisy = make_dataset([[0.0], [1.0], [2.0], [3.0], [4.0]], [0, 1, 0, 1, 1], name="noisy")
     p3 = parity3()
+    xor_among = make_dataset(np.vstack([[[5.0, 6.0], [6.0, 5.0], [7.0, 7.0]], XOR_X]), [0, 0, 0, *XOR_Y], name="xor-among")
     cases = [
         ("duplicate-conflict", conflict, solve(conflict, hidden=[2]).proof),
         ("single-layer", xor, solve(xor, hidden=[]).proof),
@@ -61,10 +62,19 @@ def _proofs():
         ("cpsat-benders", p3, solve(p3, hidden=[2], searcher="cpsat").proof),
         ("cpsat-min-errors", noisy, solve(noisy, hidden=[1], searcher="cpsat", objective="min_errors").proof),
         ("exhaustive", xor, solve(xor, hidden=[1], searcher="brute").proof),
+        ("subset", xor_among, solve(xor_among, hidden=[1], searcher=_active_cpsat(), time_limit=60).proof),
     ]
     for name, data, proof in cases:
         assert proof is not None and check_proof(proof, data).ok, name
     return cases
+
+
+def _active_cpsat():
+    """Row generation around CP-SAT, from one row (the subset proof kind)."""
+    from ftprop_exact.solvers.active_set import ActiveSetSearcher
+    from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
+
+    return ActiveSetSearcher(CPSATSearcher(threads=1), initial=1, min_grow=1)
 
 
 CASES = _proofs()

@@ -17,6 +17,7 @@ from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.io import save_proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import DEFAULT_SEARCHER, capabilities_of, searcher_names, searchers_that
+from ftprop_exact.solvers.active_set import AUTO_MIN_ROWS, ROWS_MODES
 
 T = TypeVar("T")
 
@@ -100,6 +101,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="find the network with the fewest training errors and prove the optimum "
         "(the solvers that minimise errors, the default among them; others report their best network)",
     )
+    parser.add_argument(
+        "--rows",
+        choices=ROWS_MODES,
+        default="auto",
+        help="active: row generation (search on a growing working set of rows, verify on all); "
+        f"all: search on every row; auto (default): active above {AUTO_MIN_ROWS} distinct rows",
+    )
     parser.add_argument("--proof", metavar="FILE", help="write the INFEASIBLE proof (JSON) to FILE")
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
     parser.set_defaults(run=run)
@@ -124,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         hidden=args.hidden,
         searcher=args.solver,
         objective="min_errors" if args.min_errors else "feasibility",
+        rows=args.rows,
         **searcher_options(args),
     )
     write_artifacts(args, result, data)
@@ -153,13 +162,16 @@ def proof_summary(result: Result) -> dict[str, Any]:
     full = result.proof.to_dict()
     claim = result.proof.claim
     summary: dict[str, Any] = {"kind": full["kind"], "claim": claim.describe()}
+    if full["kind"] == "subset":  # rows of the data, and the proof about them
+        summary.update(rows=len(full["rows"]), inner=full["proof"]["kind"])
+        full = full["proof"]
     for key in ("cuts", "sets"):
         if key in full:
             summary[key] = len(full[key])
     if claim.bounded:
         summary["infeasible_with_max_weight"] = claim.max_weight
     for key in ("rows", "unit", "first_layer"):
-        if key in full:
+        if key in full and key not in summary:
             summary[key] = full[key]
     return summary
 

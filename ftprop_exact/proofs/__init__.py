@@ -31,6 +31,8 @@ _EXPORTS = {
     "load_proof": "io",
     "proof_from_dict": "io",
     "save_proof": "io",
+    "SubsetProof": "subset",
+    "take_rows": "subset",
 }
 
 __all__ = sorted(_EXPORTS)
