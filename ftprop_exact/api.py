@@ -9,6 +9,7 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset, make_dataset
+from ftprop_exact.memory import MemoryGuard, memory_limit_bytes
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import DuplicateConflictProof
 from ftprop_exact.proofs.check import check_proof
@@ -37,6 +38,7 @@ def solve(
     random_state: int = 0,
     deadline: Deadline | None = None,
     objective: str = "feasibility",
+    memory_limit: float | None = None,
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -67,6 +69,11 @@ def solve(
         "min_errors": find the network with the fewest training errors and prove the
         optimum (searchers ``cpsat`` and ``auto``; the others return their best network).
         Duplicate rows with different labels are then allowed.
+    memory_limit : float, optional
+        MiB of resident memory the run may use; default: the deadline's limit if it has
+        one, else what the process holds plus 75% of the memory available
+        (:func:`ftprop_exact.memory.default_memory_limit`). At the limit the run stops
+        with UNKNOWN, the best network so far and ``stats["stopped"]`` saying why.
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -86,6 +93,8 @@ def solve(
     minimising = objective == "min_errors"
     problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
     deadline = deadline if deadline is not None else Deadline(time_limit)
+    if memory_limit is not None or deadline.memory_limit is None:
+        deadline.memory_limit = memory_limit_bytes(memory_limit)
     if minimising and isinstance(searcher, str) and searcher in ERROR_MINIMISING_SEARCHERS:
         searcher_options = {**searcher_options, "objective": objective}
     search = make_searcher(searcher, **searcher_options) if isinstance(searcher, str) else searcher
@@ -101,14 +110,18 @@ def solve(
 
     incumbent = Incumbent(problem)
     try:
-        if problem.hidden:
-            outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
-        elif minimising:
-            outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
-        else:
-            outcome = single_layer_outcome(problem, convex, incumbent)
+        with MemoryGuard(deadline):
+            if problem.hidden:
+                outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
+            elif minimising:
+                outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
+            else:
+                outcome = single_layer_outcome(problem, convex, incumbent)
     except KeyboardInterrupt:
         deadline.interrupt()
+        outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
+    except MemoryError as exc:  # the guard's up-front checks, or a failed allocation
+        deadline.interrupt(str(exc) or "out of memory")
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
     return _finish(problem, outcome, incumbent, name, deadline)
 
@@ -123,6 +136,9 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
     the others down to their exact certificates. Anything else becomes UNKNOWN.
     """
     stats = {**outcome.stats, "seconds": deadline.elapsed()}
+    if deadline.reason is not None:
+        stats["stopped"] = deadline.reason
+        log.warning("run stopped early: %s", deadline.reason)
     lower_bound = stats.get("lower_bound")
     if outcome.status is Status.OPTIMAL:
         if incumbent.network is not None and incumbent.errors and _proof_holds(problem, outcome, incumbent.errors, stats, deadline):

@@ -15,6 +15,12 @@ class Deadline:
     ----------
     time_limit : float or None
         Seconds from now; ``None`` or ``inf`` means no limit.
+    parent : Deadline, optional
+        A deadline this one never outlives (and whose interruption stops it).
+    memory_limit : int, optional
+        Bytes of resident memory the run may use (inherited from ``parent`` when not
+        given); big steps size themselves against it and
+        :class:`~ftprop_exact.memory.MemoryGuard` interrupts the deadline when it is crossed.
 
     Examples
     --------
@@ -25,13 +31,15 @@ class Deadline:
     True
     """
 
-    def __init__(self, time_limit: float | None, parent: Deadline | None = None) -> None:
+    def __init__(self, time_limit: float | None, parent: Deadline | None = None, memory_limit: int | None = None) -> None:
         if time_limit is not None and (math.isnan(time_limit) or time_limit < 0):
             raise ValueError(f"time_limit must be a non-negative number of seconds; got {time_limit!r}")
         self.start = time.monotonic()
         self.time_limit = math.inf if time_limit is None else float(time_limit)
         self._interrupted = False
+        self._reason: str | None = None
         self._parent = parent
+        self._memory_limit = memory_limit
         self._hooks: list[Callable[[], None]] = []
 
     def elapsed(self) -> float:
@@ -49,12 +57,15 @@ class Deadline:
         """True once the time is up or :meth:`interrupt` was called."""
         return self.remaining() <= 0.0
 
-    def interrupt(self) -> None:
+    def interrupt(self, reason: str | None = None) -> None:
         """Ask every searcher polling this deadline to stop (e.g. on SIGINT).
 
         Registered hooks run too (a native solver's stop function, say), so a solver that
-        does not poll stops as well. Safe to call from a signal handler.
+        does not poll stops as well. Safe to call from a signal handler. The first
+        ``reason`` given (e.g. "memory limit reached") is kept in :attr:`reason`.
         """
+        if reason is not None and self._reason is None:
+            self._reason = reason
         self._interrupted = True
         for hook in list(self._hooks):
             hook()
@@ -72,6 +83,24 @@ class Deadline:
         finally:
             for deadline in chain:
                 deadline._hooks.remove(stop)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the deadline was interrupted, when a reason was given (here or on a parent)."""
+        if self._reason is not None:
+            return self._reason
+        return None if self._parent is None else self._parent.reason
+
+    @property
+    def memory_limit(self) -> int | None:
+        """Bytes of resident memory allowed (this deadline's, else its parent's; None: no limit)."""
+        if self._memory_limit is not None:
+            return self._memory_limit
+        return None if self._parent is None else self._parent.memory_limit
+
+    @memory_limit.setter
+    def memory_limit(self, value: int | None) -> None:
+        self._memory_limit = None if value is None else int(value)
 
     @property
     def interrupted(self) -> bool:

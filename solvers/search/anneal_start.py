@@ -22,6 +22,7 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forward_pass, weighted_errors
+from ftprop_exact.solvers.search.sampling import warm_rows
 
 __all__ = ["BETA_MAX", "anneal", "anneal_start"]
 
@@ -121,9 +122,11 @@ def anneal_start(
     Parameters
     ----------
     problem : Problem
-        Distinct rows (weighted by their multiplicity), labels, activation.
+        Distinct rows (weighted by their multiplicity), labels, activation; beyond
+        :data:`~ftprop_exact.solvers.search.sampling.WARM_ROWS` rows, a uniform sample of
+        them (every iteration then costs the same at any size).
     rng : numpy.random.Generator
-        Draws the initialisations (Gaussian weights scaled by ``1 / sqrt(fan_in)``, small
+        Draws the sample and the initialisations (Gaussian weights scaled by ``1 / sqrt(fan_in)``, small
         Gaussian biases, on standardised inputs).
     deadline : Deadline
         Polled every few iterations; the screening stops early when it passes or a
@@ -141,10 +144,11 @@ def anneal_start(
     """
     if iterations < 1 or screen < 1:
         raise ValueError(f"iterations and screen must be positive; got {iterations!r}, {screen!r}")
-    standard = Standardisation.of(problem.X)
-    A = standard.apply(problem.X)
-    Y = np.asarray(problem.Y, dtype=np.float64)
-    counts = problem.counts / problem.counts.sum()
+    X, Y, counts = warm_rows(problem, rng)
+    standard = Standardisation.of(X)
+    A = standard.apply(X)
+    Y = np.asarray(Y, dtype=np.float64)
+    counts = counts / counts.sum()
     widths = problem.widths
     best_errors, best = np.inf, None
     for _ in range(screen):

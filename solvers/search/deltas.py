@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftprop_exact.budget import Deadline
 from ftprop_exact.network import apply_activation
-from ftprop_exact.solvers.learners.lp import fit_hinge
+from ftprop_exact.solvers.learners.hinge import fit_hinge
 from ftprop_exact.solvers.search.losses import LayerLoss
 from ftprop_exact.solvers.search.state import TargetState
 
@@ -36,6 +37,7 @@ def fit_unit(
     sample_weight: np.ndarray,
     start: tuple[np.ndarray, float] | None = None,
     epochs: int = 60,
+    time_limit: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Weights minimising ``sum_i c_i l(a_i . w + b, t_i)`` for one unit.
 
@@ -57,13 +59,15 @@ def fit_unit(
         Warm start for a non-convex loss (FTPROP keeps weights between iterations).
     epochs : int, default=60
         Gradient steps for a non-convex loss.
+    time_limit : float, optional
+        Seconds for the hinge fit (see :func:`~ftprop_exact.solvers.learners.hinge.fit_hinge`).
 
     Returns
     -------
     (ndarray of shape (n,), float)
     """
     if loss.convex or start is None or epochs <= 0:
-        w, b = fit_hinge(A, t, sample_weight)
+        w, b = fit_hinge(A, t, sample_weight, time_limit)
         if loss.convex or epochs <= 0:
             return w, b
     else:
@@ -195,11 +199,15 @@ def fit_failing(
     importance: np.ndarray,
     epochs: int,
     warm: bool = True,
+    deadline: Deadline | None = None,
 ) -> None:
     """Give each failing unit of layer ``d`` the weights minimising its weighted loss
-    (warm-started at its current weights, or at the hinge optimum when ``warm`` is False)."""
+    (warm-started at its current weights, or at the hinge optimum when ``warm`` is False);
+    the hinge fits share the time left before ``deadline``, if given."""
     A, T = state.inputs(d), state.layer_targets(d)
-    for j in np.asarray(units).tolist():
+    todo = np.asarray(units).tolist()
+    for k, j in enumerate(todo):
         start = (state.weights[d][j], float(state.biases[d][j])) if warm else None
-        w, b = fit_unit(loss, A, T[:, j], importance[:, j], start, epochs)
+        time_limit = None if deadline is None else deadline.remaining() / (len(todo) - k)
+        w, b = fit_unit(loss, A, T[:, j], importance[:, j], start, epochs, time_limit)
         state.set_unit(d, j, w, b, False)
