@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
+
+
+def process_age() -> float:
+    """Seconds since this process started (0.0 where ``/proc`` does not tell)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as handle:
+            uptime = float(handle.read().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 class Deadline:
@@ -42,6 +55,14 @@ class Deadline:
         self._memory_limit = memory_limit
         self._hooks: list[Callable[[], None]] = []
 
+    @classmethod
+    def from_process_start(cls, time_limit: float | None, memory_limit: int | None = None) -> Deadline:
+        """A deadline counted from the start of this process (interpreter start-up and imports
+        included), where the platform tells it (Linux); else from now."""
+        deadline = cls(time_limit, memory_limit=memory_limit)
+        deadline.start -= process_age()
+        return deadline
+
     def elapsed(self) -> float:
         """Seconds since the deadline was created."""
         return time.monotonic() - self.start
@@ -52,6 +73,13 @@ class Deadline:
             return 0.0
         own = max(0.0, self.time_limit - self.elapsed())
         return own if self._parent is None else min(own, self._parent.remaining())
+
+    def run_remaining(self) -> float:
+        """Seconds left to the whole run: the outermost deadline's :meth:`remaining` (a round
+        of a schedule ends sooner, but a step that cannot stop is sized against the run)."""
+        if self.interrupted:
+            return 0.0
+        return self.remaining() if self._parent is None else self._parent.run_remaining()
 
     def expired(self) -> bool:
         """True once the time is up or :meth:`interrupt` was called."""

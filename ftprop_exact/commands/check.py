@@ -95,9 +95,9 @@ def add_memory_argument(parser: argparse.ArgumentParser) -> None:
 def run_interruptibly(args: argparse.Namespace, task: Callable[..., T], **kwargs: Any) -> tuple[Dataset, T, Deadline]:
     """Load the data and run ``task(data, deadline=..., **kwargs)``; SIGINT/SIGTERM stop it cleanly.
 
-    The time limit counts from before the data is loaded.
+    The time limit counts from the start of the process (imports and loading included).
     """
-    deadline = Deadline(args.time_limit, memory_limit=memory_limit_bytes(args.memory_limit))
+    deadline = Deadline.from_process_start(args.time_limit, memory_limit_bytes(args.memory_limit))
     data = load_from_args(args)
     with interrupt_on_signals(deadline):
         outcome = task(data, deadline=deadline, activation=args.activation, random_state=args.seed, **kwargs)

@@ -23,6 +23,7 @@ from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
+from ftprop_exact.solvers.exact.sizing import master_refusal
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 
@@ -124,6 +125,9 @@ class CPSATSearcher:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
+        refusal = master_refusal(spec, deadline)  # no room (time, memory) to build it now
+        if refusal is not None:
+            return SearchOutcome(Status.UNKNOWN, stats={"master_refused": refusal})
         master = MasterModel(spec)
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
