@@ -104,6 +104,14 @@ class CPSATSearcher:
         self.objective = objective
         self.cuts_per_column = max(1, int(cuts_per_column))
 
+    def refusal(self, problem: Problem, deadline: Deadline) -> str | None:
+        """Why :meth:`search` would not build its master now (None: it would)."""
+        try:
+            spec, _ = master_spec(problem, self.first_layer, self.max_weight, self.objective)
+        except ModelTooLarge as exc:
+            return str(exc)
+        return master_refusal(spec, deadline)
+
     # -- the Benders loop -----------------------------------------------------------------
     def search(
         self,
