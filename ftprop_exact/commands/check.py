@@ -40,15 +40,25 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
-def positive_float(text: str) -> float:
-    """A time limit in seconds (> 0)."""
+def _positive(text: str, unit: str, what: str) -> float:
+    """Parse a positive number of ``unit`` for ``what``, or raise argparse's error."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number of {unit}; got {text!r}") from None
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"the time limit must be positive; got {text!r}")
+        raise argparse.ArgumentTypeError(f"the {what} must be positive; got {text!r}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """A time limit in seconds (> 0)."""
+    return _positive(text, "seconds", "time limit")
+
+
+def positive_megabytes(text: str) -> float:
+    """A memory limit in MiB (> 0)."""
+    return _positive(text, "MiB", "memory limit")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> None:
@@ -67,17 +77,6 @@ def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> Non
     parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
     add_memory_argument(parser)
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
-
-
-def positive_megabytes(text: str) -> float:
-    """A memory limit in MiB (> 0)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of MiB; got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"the memory limit must be positive; got {text!r}")
-    return value
 
 
 def add_memory_argument(parser: argparse.ArgumentParser) -> None:
