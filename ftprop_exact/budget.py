@@ -135,6 +135,14 @@ class Deadline:
         """Whether :meth:`interrupt` was called (here or on a parent)."""
         return self._interrupted or (self._parent is not None and self._parent.interrupted)
 
+    def reserve(self, seconds: float) -> Deadline:
+        """A child deadline ending ``seconds`` before this one (at most half the time left):
+        room for a last step that cannot be interrupted, and for finishing."""
+        left = self.remaining()
+        if not math.isfinite(left):
+            return Deadline(None, parent=self)
+        return Deadline(max(0.0, left - min(float(seconds), left / 2.0)), parent=self)
+
     def sub(self, fraction: float) -> Deadline:
         """A child deadline ending after ``fraction`` of the remaining time, never later than
         this one, and stopped whenever this one is interrupted."""
