@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
 from ftprop_exact.budget import Deadline
@@ -60,12 +63,15 @@ def fit_unit(
     epochs : int, default=60
         Gradient steps for a non-convex loss.
     time_limit : float, optional
-        Seconds for the hinge fit (see :func:`~ftprop_exact.solvers.learners.hinge.fit_hinge`).
+        Seconds for the whole fit: the hinge fit is sized to it (see
+        :func:`~ftprop_exact.solvers.learners.hinge.fit_hinge`) and the gradient steps stop
+        when it passes.
 
     Returns
     -------
     (ndarray of shape (n,), float)
     """
+    stop = math.inf if time_limit is None else time.monotonic() + time_limit
     if loss.convex or start is None or epochs <= 0:
         w, b = fit_hinge(A, t, sample_weight, time_limit)
         if loss.convex or epochs <= 0:
@@ -78,6 +84,8 @@ def fit_unit(
     theta = theta / reach if reach > 0 else np.zeros_like(theta)
     first, second = np.zeros_like(theta), np.zeros_like(theta)
     for k in range(1, epochs + 1):
+        if time.monotonic() > stop:
+            break
         grad = Ab.T @ (sample_weight * loss.derivative(Ab @ theta, t))
         first = 0.9 * first + 0.1 * grad
         second = 0.999 * second + 0.001 * grad * grad

@@ -139,7 +139,7 @@ class FlipSearcher:
         stats = SearchStats.for_problem(problem)
         if not problem.hidden:
             return without_hidden_layers(problem, learner, incumbent, stats)
-        checker = UnitChecker(learner, stats, self.cut_pool)
+        checker = UnitChecker(learner, stats, self.cut_pool, deadline)
         try:
             self._starts(problem, checker, deadline, incumbent, rng)
         finally:
