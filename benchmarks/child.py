@@ -30,6 +30,7 @@ from ftprop_exact.solvers.search_base import TargetSearcher
 __all__ = ["Job", "child_entry", "execute", "json_safe", "limit_threads", "main", "set_limits"]
 
 MiB = 1 << 20
+GUARD_SHARE = 0.8  # share of the address-space cap at which the solve's memory guard stops it
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,24 @@ def execute(job: Job) -> dict[str, Any]:
             searcher=job.searcher,
             time_limit=instance.time_limit,
             random_state=job.seed,
+            memory_limit=None if job.memory_mb is None else GUARD_SHARE * job.memory_mb,
         )
         seconds = time.perf_counter() - start
-        return {"result": json_safe(result.to_dict()), "seconds": seconds}
+        return {"result": json_safe(result.to_dict()), "seconds": seconds, "peak_mb": peak_rss_mb()}
     except MemoryError:
         return {"error": f"MemoryError: the memory cap of {job.memory_mb} MiB was exceeded"}
     except Exception as exc:  # noqa: BLE001 - a crashing solver is a result, not a runner failure
         return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process so far, in MiB (None where unsupported)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / (1 << 20) if sys.platform == "darwin" else kib / 1024  # bytes on macOS, KiB elsewhere
 
 
 def _redirect_output(log_path: str) -> None:

@@ -213,7 +213,7 @@ def _instance_table(records: list[dict[str, Any]]) -> list[str]:
         mark = "WRONG" if r.get("wrong") else _LETTER.get(r["status"], r["status"])
         if not r.get("wrong") and r["status"] in _ANSWERS and not is_solved(r):
             mark += " (late)"
-        cell = f"{mark} {float(r['seconds']):.2f}"
+        cell = f"{mark} {float(r['seconds']):.2f}" + (f" / {float(r['peak_mb']):.0f} MiB" if r.get("peak_mb") else "")
         previous = cells[r["instance"]].get(r["solver"])
         cells[r["instance"]][r["solver"]] = cell if previous is None else f"{previous}; {cell}"
         truth[r["instance"]] = _LETTER.get(r.get("truth") or "UNKNOWN", "?")
@@ -269,7 +269,8 @@ def markdown_summary(records: Iterable[dict[str, Any]], meta: dict[str, Any], pl
     if figures:
         header += ["## Plots", "", *figures, ""]
     return "\n".join(header + _exact_vs_milp(records) + ["## Verdicts per instance", "",
-                     "F feasible, I infeasible, ? unknown, E error, T killed at the hard limit; seconds of the solve.", "",
+                     "F feasible, I infeasible, ? unknown, E error, T killed at the hard limit; seconds of the solve "
+                     "/ peak resident memory of the run's process (MiB).", "",
                      *_instance_table(records), ""])
 
 

@@ -244,6 +244,7 @@ def run_job(job: Job, isolation: str | None = None) -> dict[str, Any]:
         record.update(
             status=result["status"],
             seconds=float(payload["seconds"]),
+            peak_mb=payload.get("peak_mb"),
             errors=result.get("errors"),
             claimed_infeasible=bool(stats.get("claimed_infeasible", False)),
             proof_kind=(result.get("proof") or {}).get("kind"),
@@ -255,7 +256,7 @@ def run_job(job: Job, isolation: str | None = None) -> dict[str, Any]:
         reason = (payload or {}).get("error") or (
             f"killed after {job.hard_limit:.1f} s (hard limit)" if killed else f"child exited with code {code}: {log_tail}"
         )
-        record.update(status=status, seconds=wall, errors=None, claimed_infeasible=False, proof_kind=None,
+        record.update(status=status, seconds=wall, peak_mb=None, errors=None, claimed_infeasible=False, proof_kind=None,
                       network=None, stats={}, error=reason)
     check = check_answer(instance, record["status"], result, proof_time_limit=max(60.0, 10 * instance.time_limit))
     record.update(wrong=check.wrong, check=check.note, check_seconds=check.seconds)

@@ -1,4 +1,4 @@
-"""Benchmark instances with their known truth, and the named suites ``quick``, ``standard``, ``hard``.
+"""Benchmark instances with their known truth, and the named suites ``quick``, ``standard``, ``hard``, ``large``.
 
 An :class:`Instance` is one question "does a sign network with these hidden widths fit
 these examples exactly?" together with what is known about the answer:
@@ -15,7 +15,7 @@ Examples
 >>> [inst.id for inst in parity_instances((2,), ("pm1",), time_limit=1.0)]
 ['parity2-pm1-h1', 'parity2-pm1-h2']
 >>> sorted(suite_names())
-['hard', 'quick', 'standard']
+['hard', 'large', 'quick', 'standard']
 """
 
 from __future__ import annotations
@@ -295,7 +295,37 @@ def _hard() -> list[Instance]:
     ]
 
 
-_SUITES: dict[str, Callable[[], list[Instance]]] = {"quick": _quick, "standard": _standard, "hard": _hard}
+LARGE_TEACHERS: tuple[tuple[int, int, tuple[int, ...]], ...] = (
+    (10, 2000, (4,)),
+    (8, 3000, (8,)),
+    (20, 5000, (5,)),
+    (16, 5000, (4, 3)),
+    (10, 10000, (3,)),
+    (30, 10000, (4,)),
+    (20, 20000, (6,)),
+    (24, 20000, (5, 3)),
+    (50, 50000, (3,)),
+    (32, 50000, (6, 3)),
+    (64, 100000, (8,)),
+    (64, 100000, (4, 3)),
+)
+"""The ``large`` suite's planted teachers ``(n_features, n_examples, hidden)``; the first,
+second, sixth, seventh, ninth and eleventh are the shapes issue 12 reports."""
+
+
+def _large() -> list[Instance]:
+    """2,000-100,000 examples, 60 s each: planted teachers and ``digits`` with 10 classes.
+
+    The data are generated when the suite is built (a few seconds), never shipped.
+    """
+    limit = 60.0
+    return [
+        *teacher_instances(LARGE_TEACHERS, seed=3, time_limit=limit),
+        *real_instances([("digits", (16,)), ("digits", (32,))], limit),
+    ]
+
+
+_SUITES: dict[str, Callable[[], list[Instance]]] = {"quick": _quick, "standard": _standard, "hard": _hard, "large": _large}
 
 
 def suite_names() -> tuple[str, ...]:
@@ -308,7 +338,7 @@ def make_suite(name: str, time_limit: float | None = None) -> list[Instance]:
 
     Parameters
     ----------
-    name : {"quick", "standard", "hard"}
+    name : {"quick", "standard", "hard", "large"}
         The suite.
     time_limit : float, optional
         Override every instance's time limit (seconds).

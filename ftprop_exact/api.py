@@ -10,6 +10,7 @@ import numpy as np
 from ftprop_exact import progress
 from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.data import Dataset, make_dataset
+from ftprop_exact.memory import MemoryGuard, memory_limit_bytes
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.basic import DuplicateConflictProof
 from ftprop_exact.proofs.check import check_proof
@@ -38,6 +39,7 @@ def solve(
     deadline: Deadline | None = None,
     objective: str = "feasibility",
     rows: str = "auto",
+    memory_limit: float | None = None,
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -80,6 +82,11 @@ def solve(
         "auto": "active" with hidden layers, more than
         :data:`~ftprop_exact.solvers.active_set.AUTO_MIN_ROWS` distinct rows and a
         searcher given by name; else "all". ``stats["working_set"]`` reports its size.
+    memory_limit : float, optional
+        MiB of resident memory the run may use; default: the deadline's limit if it has
+        one, else what the process holds plus 75% of the memory available
+        (:func:`ftprop_exact.memory.default_memory_limit`). At the limit the run stops
+        with UNKNOWN, the best network so far and ``stats["stopped"]`` saying why.
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -100,6 +107,8 @@ def solve(
     minimising = objective == "min_errors"
     problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
     deadline = deadline if deadline is not None else Deadline(time_limit)
+    if memory_limit is not None or deadline.memory_limit is None:
+        deadline.memory_limit = memory_limit_bytes(memory_limit)
     capabilities = capabilities_of(searcher)
     if minimising and isinstance(searcher, str) and objective in capabilities.objectives:
         searcher_options = {**searcher_options, "objective": objective}
@@ -121,12 +130,13 @@ def solve(
         return _finish(problem, outcome, Incumbent(problem), name, deadline)
 
     incumbent = Incumbent(problem)
+    searching = deadline.reserve(finishing_reserve(problem))
     try:
-        with deadline.in_force():  # native calls and model builds stop when it passes or is interrupted
+        with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
             if problem.hidden:
-                outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
+                outcome = search.search(problem, convex, searching, incumbent, np.random.default_rng(random_state))
             elif minimising:
-                outcome = single_layer_min_errors(problem, convex, deadline, incumbent)
+                outcome = single_layer_min_errors(problem, convex, searching, incumbent)
             else:
                 outcome = single_layer_outcome(problem, convex, incumbent)
     except Interrupted as stop:  # the deadline passed, or was interrupted, in a step that does not poll
@@ -134,7 +144,21 @@ def solve(
     except KeyboardInterrupt:
         deadline.interrupt()
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
+    except MemoryError as exc:  # the guard's up-front checks, or a failed allocation
+        deadline.interrupt(str(exc) or "out of memory")
+        outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
     return _finish(problem, outcome, incumbent, name, deadline)
+
+
+RESERVE_SECONDS_PER_CELL = 2.5e-7
+"""Seconds kept back from the search per stored input value (rows x features): a unit check
+or verification that starts just before the deadline cannot be interrupted (about 1.6 s at
+100,000 x 64 on a loaded machine)."""
+
+
+def finishing_reserve(problem: Problem) -> float:
+    """Seconds the search leaves for its last uninterruptible step and the final checks."""
+    return RESERVE_SECONDS_PER_CELL * problem.data.X.size
 
 
 def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name: str, deadline: Deadline) -> Result:
@@ -147,6 +171,9 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
     the others down to their exact certificates. Anything else becomes UNKNOWN.
     """
     stats = {**outcome.stats, "seconds": deadline.elapsed()}
+    if deadline.reason is not None:
+        stats["stopped"] = deadline.reason
+        log.warning("run stopped early: %s", deadline.reason)
     lower_bound = stats.get("lower_bound")
     if outcome.status is Status.OPTIMAL:
         if incumbent.network is not None and incumbent.errors and _proof_holds(problem, outcome, incumbent.errors, stats, deadline):

@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ftprop: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:  # outside a solve (which answers UNKNOWN itself): e.g. loading
+        print(f"c stopped early: out of memory ({exc or 'allocation failed'})")
+        print("s UNKNOWN")
+        return 0
     except BrokenPipeError:  # stdout closed early (e.g. piped into head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_INTERNAL

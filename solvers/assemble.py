@@ -17,7 +17,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
-from ftprop_exact.solvers.learners.lp import fit_hinge
+from ftprop_exact.solvers.learners.hinge import fit_hinge
 
 
 @dataclass(frozen=True)

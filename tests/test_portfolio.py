@@ -35,6 +35,9 @@ class _Recorder:
             deadline.interrupt()  # as if the round's budget were used up
         return SearchOutcome(Status.UNKNOWN, stats={"moves": 1})
 
+    def refusal(self, problem, deadline):
+        return None  # the exact phase always has room (see the test of a refused master)
+
 
 def _install(monkeypatch, local: _Recorder, cpsat: _Recorder) -> None:
     _Recorder.calls = []
@@ -164,3 +167,20 @@ def test_side_by_side_without_a_time_limit_a_cpsat_give_up_stops_local_search(mo
     )
     assert outcome.status is Status.UNKNOWN and outcome.stats["concurrent"] is True
     assert local.stopped  # ended by CP-SAT's give-up, not by the 20 s guard
+
+
+def test_one_thread_gives_local_search_the_whole_run_when_the_master_has_no_room(monkeypatch):
+    from ftprop_exact.benchmarks.generators import planted_teacher
+
+    local = _Recorder("local", answer_at=None, answer=Status.FEASIBLE)
+    cpsat = _Recorder("cpsat", answer_at=None, answer=Status.FEASIBLE)
+    cpsat.refusal = lambda problem, deadline: "no room"
+    _install(monkeypatch, local, cpsat)
+    X, y, _ = planted_teacher(4, 200, (3,), np.random.default_rng(0))
+    problem = Problem.build(make_dataset(X, y), (3,), "sign")
+    outcome = portfolio.PortfolioSearcher(threads=1).search(
+        problem, make_learner("lp"), Deadline(30.0), Incumbent(problem), np.random.default_rng(0)
+    )
+    assert [name for name, _ in _Recorder.calls] == ["local"]
+    assert _Recorder.calls[0][1] > 25.0  # the whole run, not a 2 s round
+    assert outcome.stats["cpsat_master_refused"] == "no room" and outcome.stats["phase"] == "local"

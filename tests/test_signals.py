@@ -102,8 +102,11 @@ def test_kill_descendants_leaves_no_child():
 
 @pytest.fixture(scope="module")
 def large_instance(tmp_path_factory):
-    """20,000 x 20, labelled by a planted network with 6 hidden units."""
-    X, y, _ = planted_teacher(20, 20_000, (6,), np.random.default_rng(0))
+    """20,000 x 20 with random labels: no search ends on its own within the test's seconds
+    (a planted teacher is now often solved within a second, before the signal arrives)."""
+    rng = np.random.default_rng(0)
+    X, _, _ = planted_teacher(20, 20_000, (6,), rng)
+    y = rng.integers(0, 2, X.shape[0])
     path = tmp_path_factory.mktemp("signals") / "large.npz"
     np.savez(path, X=X, y=y)
     return str(path)
@@ -131,16 +134,24 @@ def test_sigterm_ends_a_large_check_within_two_seconds_with_the_best_so_far(larg
 
 
 def test_second_sigint_exits_at_once_with_130(large_instance):
-    run = _started_check(large_instance)
-    run.process.send_signal(signal.SIGINT)
-    time.sleep(0.05)
-    sent = time.monotonic()
-    run.process.send_signal(signal.SIGINT)
-    code, stdout, stderr = run.finish(timeout=60.0)
-    assert code == 130, stderr
-    assert time.monotonic() - sent < 1.0
-    assert "second SIGINT: exiting at once" in stderr
-    assert "s " not in stdout.splitlines()[-1:] or not stdout.strip()  # no verdict after the second
+    # The first signal now often ends the run within milliseconds, before a second one can
+    # arrive (two back to back merge into one); a few attempts with short gaps catch one.
+    outcomes = []
+    for gap in (0.002, 0.005, 0.01, 0.02, 0.05):
+        run = _started_check(large_instance)
+        run.process.send_signal(signal.SIGINT)
+        time.sleep(gap)
+        sent = time.monotonic()
+        run.process.send_signal(signal.SIGINT)
+        code, stdout, stderr = run.finish(timeout=60.0)
+        outcomes.append((code, time.monotonic() - sent))
+        if code == 130:
+            assert time.monotonic() - sent < 1.0
+            assert "second SIGINT: exiting at once" in stderr
+            assert not re.search(r"^s ", stdout, re.M), stdout  # no verdict after the second
+            return
+        assert code == 0 and re.search(r"^s UNKNOWN$", stdout, re.M), stdout  # ended by the first one
+    pytest.fail(f"no attempt saw the second signal while the run was stopping: {outcomes}")
 
 
 # -- ftprop bench ---------------------------------------------------------------------------

@@ -55,7 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--time-limit", type=positive_float, metavar="SECONDS", help="override every instance's limit")
     parser.add_argument("--seeds", type=_positive_int, default=1, metavar="N", help="seeds 0..N-1 per run (default: 1)")
     parser.add_argument("--threads", type=_positive_int, default=1, metavar="N", help="threads per run (CP-SAT workers, BLAS/OpenMP/numba pools; default: 1)")
-    parser.add_argument("--memory-mb", type=_positive_int, default=4096, metavar="MB", help="memory cap per run (default: 4096)")
+    parser.add_argument("--memory-limit", "--memory-mb", dest="memory_mb", type=_positive_int, default=4096, metavar="MB",
+                        help="memory per run (MiB; default: 4096): the solve stops with UNKNOWN at 80%% of it, "
+                        "the address space is capped at it")
     parser.add_argument("--instances", metavar="GLOB", help="only instances whose id matches, e.g. 'parity*'")
     parser.add_argument("--examples", type=_example_range, metavar="LO-HI", help="only instances with LO..HI examples, e.g. 30-500")
     parser.add_argument("--list", action="store_true", help="list the suite's instances and exit")

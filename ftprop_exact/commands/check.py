@@ -13,6 +13,7 @@ from ftprop_exact.commands.data_args import add_data_arguments, describe, load_f
 from ftprop_exact.commands.signals import interrupt_on_signals
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
+from ftprop_exact.memory import memory_limit_bytes
 from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.io import save_proof
 from ftprop_exact.result import Result
@@ -37,15 +38,25 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
-def positive_float(text: str) -> float:
-    """A time limit in seconds (> 0)."""
+def _positive(text: str, unit: str, what: str) -> float:
+    """Parse a positive number of ``unit`` for ``what``, or raise argparse's error."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number of {unit}; got {text!r}") from None
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"the time limit must be positive; got {text!r}")
+        raise argparse.ArgumentTypeError(f"the {what} must be positive; got {text!r}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """A time limit in seconds (> 0)."""
+    return _positive(text, "seconds", "time limit")
+
+
+def positive_megabytes(text: str) -> float:
+    """A memory limit in MiB (> 0)."""
+    return _positive(text, "MiB", "memory limit")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> None:
@@ -62,18 +73,32 @@ def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> Non
         "default: available cores, <= 8",
     )
     parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
+    add_memory_argument(parser)
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal)")
+
+
+def add_memory_argument(parser: argparse.ArgumentParser) -> None:
+    """``--memory-limit MB``: at the limit a run ends with UNKNOWN and the best network so far."""
+    parser.add_argument(
+        "--memory-limit",
+        type=positive_megabytes,
+        default=None,
+        metavar="MB",
+        help="resident memory (MiB) the run may use; at the limit it stops with UNKNOWN and the best "
+        "network so far (default: 75%% of the memory available)",
+    )
 
 
 def run_interruptibly(args: argparse.Namespace, task: Callable[..., T], **kwargs: Any) -> tuple[Dataset, T, Deadline]:
     """Load the data and run ``task(data, deadline=..., **kwargs)``; SIGINT/SIGTERM stop it cleanly.
 
     On a terminal (and without ``--json`` / ``--quiet``) a status line on stderr shows the
-    elapsed time, the phase, the best error count and the proven bound while it runs.
+    elapsed time, the phase, the best error count and the proven bound while it runs. The time
+    limit counts from the start of the process (imports and loading included).
     """
+    deadline = Deadline.from_process_start(args.time_limit, memory_limit_bytes(args.memory_limit))
     data = load_from_args(args)
-    deadline = Deadline(args.time_limit)
     with interrupt_on_signals(deadline), progress.reporting(output.progress_reporter(args)):
         outcome = task(data, deadline=deadline, activation=args.activation, random_state=args.seed, **kwargs)
     return data, outcome, deadline
@@ -189,6 +214,8 @@ def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
         output.comment(f"training errors of the network: {result.errors}")
     if result.lower_bound is not None:
         output.comment(f"proven lower bound on the errors: {result.lower_bound}")
+    if "stopped" in result.stats:
+        output.comment(f"stopped early: {result.stats['stopped']}")
     if getattr(args, "min_errors", False) and result.errors is not None:
         print(f"o {result.errors}")
     if result.proof is not None:

@@ -378,6 +378,27 @@ def check_model_size(problem: Problem, fan_in_0: int, mode: str, max_weight: int
         raise ModelTooLarge("a layer's weight bound exceeds 64-bit integers: too wide for the exact model")
 
 
+def master_items(spec: MasterSpec) -> int:
+    """Variables plus constraints of the master of ``spec`` (before cuts): its build cost.
+
+    Target literals, the auxiliary products ``w * s`` of every layer with literal inputs
+    (one variable, two constraints each), two margin constraints per unit and row (one
+    for the output layer), the first layer's constraints when it is modelled exactly,
+    and the error literals when minimising errors.
+    """
+    u = spec.n_rows
+    hidden = tuple(spec.hidden)
+    widths = (*hidden, int(spec.Y.shape[1]))
+    items = u * sum(hidden)
+    if spec.first_layer_inputs is not None:
+        items += 2 * u * hidden[0]
+    for d in range(1, len(widths)):
+        items += 3 * u * widths[d - 1] * widths[d] + (1 if d == len(widths) - 1 else 2) * u * widths[d]
+    if spec.error_weights is not None:
+        items += u
+    return int(items)
+
+
 def capped(spec: MasterSpec, problem: Problem, max_weight: int | None) -> bool:
     """Whether a weight cap actually lowered some Muroga bound."""
     if max_weight is None:

@@ -25,6 +25,7 @@ from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, c
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
+from ftprop_exact.solvers.exact.sizing import master_refusal
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome, require_deciding_learner, try_targets
 from ftprop_exact.status import Status
 
@@ -105,6 +106,14 @@ class CPSATSearcher:
         self.objective = objective
         self.cuts_per_column = max(1, int(cuts_per_column))
 
+    def refusal(self, problem: Problem, deadline: Deadline) -> str | None:
+        """Why :meth:`search` would not build its master now (None: it would)."""
+        try:
+            spec, _ = master_spec(problem, self.first_layer, self.max_weight, self.objective)
+        except ModelTooLarge as exc:
+            return str(exc)
+        return master_refusal(spec, deadline)
+
     # -- the Benders loop -----------------------------------------------------------------
     def search(
         self,
@@ -127,6 +136,9 @@ class CPSATSearcher:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
+        refusal = master_refusal(spec, deadline)  # no room (time, memory) to build it now
+        if refusal is not None:
+            return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_refused": refusal})
         try:
             master = MasterModel(spec)
         except Interrupted as stop:  # a large model takes seconds to build

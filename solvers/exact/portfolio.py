@@ -120,6 +120,12 @@ class PortfolioSearcher:
         )
         if concurrent:
             return self._concurrently(problem, learner, deadline, incumbent, rng, local, exact)
+        refusal = exact.refusal(problem, deadline) if problem.hidden else None
+        if refusal is not None:  # no room for CP-SAT in this run: local search gets all of it
+            outcome = local.search(problem, learner, deadline, incumbent, rng)
+            stats = {"rounds": 1, "cpsat_master_refused": refusal}
+            _accumulate(stats, "local_", outcome.stats)
+            return SearchOutcome(outcome.status, outcome.proof, {**stats, "phase": "local"})
         searchers = {"local": local, "cpsat": exact}
         phases = ["cpsat", "local"] if boolean_encoding(problem.X) is not None else ["local", "cpsat"]
         stats: dict[str, Any] = {"rounds": 0}

@@ -210,6 +210,7 @@ class PerceptronLearner:
         self.margin = margin
         self.round_epochs = round_epochs
         self.seed = seed
+        self._prepared: tuple[np.ndarray, Any] | None = None  # (inputs, their preparation): see _prepare
         self.time_limit = time_limit
         self.blas_threads = blas_threads
         self._xp: ModuleType = load_cupy() if backend == "cupy" else np
@@ -287,7 +288,7 @@ class PerceptronLearner:
         xp = self._xp
         start = time.monotonic()
         m = A.shape[0]
-        prepared = perceptron_xp.prepare_inputs(xp, A, self.seed)
+        prepared = self._prepare(A)
         targets = xp.asarray(np.ascontiguousarray(T[prepared.order][:, units]))
         W, start_mistakes = perceptron_xp.warm_start(xp, prepared.X, targets, self.warm_scale)
         progress = _Progress(start_mistakes, self.patience, self.min_improvement)
@@ -319,6 +320,21 @@ class PerceptronLearner:
                     outcome[unit] = UNVERIFIED
                 else:
                     verdicts[unit] = verdict
+
+    def _prepare(self, A: np.ndarray) -> Any:
+        """The prepared rows of ``A``, reused while the same array object comes back.
+
+        A searcher checks many target columns over the same first-layer inputs; preparing
+        them (a pass over the data and an eigendecomposition) costs more than the epochs
+        at 100,000 rows. A stale preparation could only cost epochs: every separator is
+        verified on ``A`` itself.
+        """
+        cached = self._prepared
+        if cached is not None and cached[0] is A:
+            return cached[1]
+        prepared = perceptron_xp.prepare_inputs(self._xp, A, self.seed)
+        self._prepared = (A, prepared)
+        return prepared
 
     def _run_epochs(self, X: Any, T: Any, W: Any, epochs: int, chunk: int) -> np.ndarray:
         if self.backend == "numba":

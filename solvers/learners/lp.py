@@ -24,6 +24,7 @@ from scipy.optimize import linprog as _linprog
 
 from ftprop_exact.budget import interruptible
 from ftprop_exact.rows import RowGroups, group_identical_rows
+from ftprop_exact.solvers.learners.hinge import fit_hinge  # noqa: F401  (re-exported: its old home)
 from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.proofs.certificate import (
     Certificate,
@@ -312,42 +313,3 @@ def _certified(A: np.ndarray, t: np.ndarray, cert: Certificate) -> UnitVerdict:
     order = np.argsort(cert.rows)
     cert = Certificate(rows=tuple(cert.rows[i] for i in order), multipliers=tuple(cert.multipliers[i] for i in order))
     return UnitVerdict(separable=False, certificate=cert)
-
-
-def fit_hinge(
-    A: np.ndarray, t: np.ndarray, sample_weight: np.ndarray | None = None, time_limit: float | None = None
-) -> tuple[np.ndarray, float]:
-    """Weights minimising the (weighted) hinge loss ``sum c_i max(0, 1 - t_i (a_i . w + b))``.
-
-    Used for units whose targets are not separable, to build the best network available
-    (an LP: ``min c . xi`` subject to ``t_i (a_i . w + b) >= 1 - xi_i``, ``xi >= 0``).
-
-    Parameters
-    ----------
-    A : ndarray of shape (m, n)
-        Inputs.
-    t : ndarray of shape (m,)
-        Targets in {-1, +1}.
-    sample_weight : ndarray of shape (m,), optional
-        Row weights ``c`` (e.g. multiplicities of merged rows); default 1.
-    time_limit : float, optional
-        Seconds for HiGHS (a large LP can take minutes); on time-out the zero fit.
-
-    Returns
-    -------
-    (ndarray of shape (n,), float)
-        Weights and bias (zeros if the LP fails).
-    """
-    A = np.asarray(A, dtype=np.float64)
-    m, n = A.shape
-    t = np.asarray(t, dtype=np.float64).reshape(-1)
-    c_rows = np.ones(m) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    c = np.concatenate([np.zeros(n + 1), c_rows])
-    # sparse: the slack block is an m x m identity (memory linear in the rows)
-    A_ub = sparse.hstack([sparse.csr_matrix(-t[:, None] * A), sparse.csr_matrix(-t[:, None]), -sparse.identity(m, format="csr")])
-    bounds = [(None, None)] * (n + 1) + [(0, None)] * m
-    options = {} if time_limit is None else {"time_limit": max(0.01, float(time_limit))}
-    res = linprog(c, A_ub=A_ub, b_ub=-np.ones(m), bounds=bounds, method="highs", options=options)
-    if res.status != 0:
-        return np.zeros(n), 0.0
-    return res.x[:n], float(res.x[n])

@@ -11,10 +11,14 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
+from ftprop_exact.budget import Deadline
 from ftprop_exact.network import apply_activation
-from ftprop_exact.solvers.learners.lp import fit_hinge
+from ftprop_exact.solvers.learners.hinge import fit_hinge
 from ftprop_exact.solvers.search.losses import LayerLoss
 from ftprop_exact.solvers.search.state import TargetState
 
@@ -36,6 +40,7 @@ def fit_unit(
     sample_weight: np.ndarray,
     start: tuple[np.ndarray, float] | None = None,
     epochs: int = 60,
+    time_limit: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Weights minimising ``sum_i c_i l(a_i . w + b, t_i)`` for one unit.
 
@@ -57,13 +62,18 @@ def fit_unit(
         Warm start for a non-convex loss (FTPROP keeps weights between iterations).
     epochs : int, default=60
         Gradient steps for a non-convex loss.
+    time_limit : float, optional
+        Seconds for the whole fit: the hinge fit is sized to it (see
+        :func:`~ftprop_exact.solvers.learners.hinge.fit_hinge`) and the gradient steps stop
+        when it passes.
 
     Returns
     -------
     (ndarray of shape (n,), float)
     """
+    stop = math.inf if time_limit is None else time.monotonic() + time_limit
     if loss.convex or start is None or epochs <= 0:
-        w, b = fit_hinge(A, t, sample_weight)
+        w, b = fit_hinge(A, t, sample_weight, time_limit)
         if loss.convex or epochs <= 0:
             return w, b
     else:
@@ -74,6 +84,8 @@ def fit_unit(
     theta = theta / reach if reach > 0 else np.zeros_like(theta)
     first, second = np.zeros_like(theta), np.zeros_like(theta)
     for k in range(1, epochs + 1):
+        if time.monotonic() > stop:
+            break
         grad = Ab.T @ (sample_weight * loss.derivative(Ab @ theta, t))
         first = 0.9 * first + 0.1 * grad
         second = 0.999 * second + 0.001 * grad * grad
@@ -195,11 +207,15 @@ def fit_failing(
     importance: np.ndarray,
     epochs: int,
     warm: bool = True,
+    deadline: Deadline | None = None,
 ) -> None:
     """Give each failing unit of layer ``d`` the weights minimising its weighted loss
-    (warm-started at its current weights, or at the hinge optimum when ``warm`` is False)."""
+    (warm-started at its current weights, or at the hinge optimum when ``warm`` is False);
+    the hinge fits share the time left before ``deadline``, if given."""
     A, T = state.inputs(d), state.layer_targets(d)
-    for j in np.asarray(units).tolist():
+    todo = np.asarray(units).tolist()
+    for k, j in enumerate(todo):
         start = (state.weights[d][j], float(state.biases[d][j])) if warm else None
-        w, b = fit_unit(loss, A, T[:, j], importance[:, j], start, epochs)
+        time_limit = None if deadline is None else deadline.remaining() / (len(todo) - k)
+        w, b = fit_unit(loss, A, T[:, j], importance[:, j], start, epochs, time_limit)
         state.set_unit(d, j, w, b, False)

@@ -51,7 +51,9 @@ class Descent:
             if self.checker.check_layer(self.state, d).size:
                 return False
         failing = self.checker.check_layer(self.state, self.top)
-        fit_failing(self.state, self.top, failing, self.s.loss, self.importance(self.top), self.s.epochs, warm=False)
+        fit_failing(
+            self.state, self.top, failing, self.s.loss, self.importance(self.top), self.s.epochs, False, self.deadline
+        )
         return True
 
     def score(self, d: int, importance: np.ndarray) -> tuple[float, float]:
@@ -71,7 +73,7 @@ class Descent:
                 self.checker.check_unit(state, d, j)
         failing = state.failing(d)
         if failing.size:
-            fit_failing(state, d, failing, self.s.loss, importance, self.s.epochs)
+            fit_failing(state, d, failing, self.s.loss, importance, self.s.epochs, deadline=self.deadline)
         return bool(failing.size)
 
     def exact_move(self, move: Move, stop: int | None = None) -> bool:

@@ -234,7 +234,8 @@ class _Recursion(Descent):
         state.set_column(below, move.unit, column)
         if below == 0 and self.checker.forbidden(column, changed, constrained):
             # a cut already says "not separable": go straight to the projection
-            fit_failing(state, below, np.array([move.unit]), self.s.loss, upstream, self.s.epochs)
+            unit = np.array([move.unit])
+            fit_failing(state, below, unit, self.s.loss, upstream, self.s.epochs, deadline=self.deadline)
             feasible = False
         else:
             feasible = self.layer(below, upstream)

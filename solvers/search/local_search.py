@@ -151,7 +151,8 @@ class _Descent(Descent):
         state.set_column(move.layer, move.unit, column)
         weights = self.importance(move.layer)
         weights[:, move.unit] = move.weight
-        fit_failing(state, move.layer, np.array([move.unit]), self.s.loss, weights, self.s.epochs)
+        unit = np.array([move.unit])
+        fit_failing(state, move.layer, unit, self.s.loss, weights, self.s.epochs, deadline=self.deadline)
         if not realise(state, self.checker, move.layer):
             state.restore(before)
             return False

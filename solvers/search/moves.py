@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ftprop_exact.solvers.learners.lp import fit_hinge
+from ftprop_exact.solvers.learners.hinge import fit_hinge
 from ftprop_exact.solvers.search.deltas import _loss_weights, hyperplane_distances
 from ftprop_exact.solvers.search.state import SearchStats, TargetState, UnitChecker, realise
 

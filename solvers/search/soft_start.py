@@ -19,6 +19,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.baselines.gradient import Adam, Standardisation, forward_pass, ftprop_mb_gradients, weighted_errors
 from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
+from ftprop_exact.solvers.search.sampling import warm_rows
 
 __all__ = ["soft_start"]
 
@@ -35,6 +36,7 @@ def soft_start(
     epochs: int,
     deadline: Deadline,
     learning_rate: float = 0.01,
+    rng: np.random.Generator | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Improve a network by soft FTPROP; return the best network seen.
 
@@ -53,6 +55,9 @@ def soft_start(
         Polled every few iterations.
     learning_rate : float, default=0.01
         Adam step size (on standardised inputs).
+    rng : numpy.random.Generator, optional
+        Draws the row sample trained on when there are more than
+        :data:`~ftprop_exact.solvers.search.sampling.WARM_ROWS` distinct rows.
 
     Returns
     -------
@@ -60,21 +65,22 @@ def soft_start(
         Weights and biases (on the inputs as given) of the network with the fewest
         weighted training errors seen (the start itself if nothing beats it).
     """
-    standard = Standardisation.of(problem.X)
-    A = standard.apply(problem.X)
-    counts = problem.counts / problem.counts.sum()
+    X, Y, counts = warm_rows(problem, rng)
+    standard = Standardisation.of(X)
+    A = standard.apply(X)
+    counts = counts / counts.sum()
     params = [np.array(p, dtype=np.float64) for pair in zip(weights, biases) for p in pair]
     params[0], params[1] = standard.onto_standardised(params[0], params[1])  # same layer on A
     adam = Adam(params, learning_rate)
     best_errors, best, best_epoch = np.inf, [p.copy() for p in params], 0
     for epoch in range(epochs + 1):
         inputs, pre = forward_pass(A, params, problem.activation)
-        errors = weighted_errors(pre[-1], problem.Y, counts)
+        errors = weighted_errors(pre[-1], Y, counts)
         if errors < best_errors:
             best_errors, best, best_epoch = errors, [p.copy() for p in params], epoch
         stalled = epoch - best_epoch > _PATIENCE * epochs
         if best_errors == 0 or stalled or deadline.expired():
             break
-        adam.step(ftprop_mb_gradients(inputs, pre, params, problem.Y, counts, loss, _HINGE))
+        adam.step(ftprop_mb_gradients(inputs, pre, params, Y, counts, loss, _HINGE))
     W0, b0 = standard.onto_given(best[0], best[1])
     return [W0, *best[2::2]], [b0, *best[3::2]]

@@ -26,6 +26,7 @@ from ftprop_exact.status import Status
 __all__ = ["FlipSearcher", "WARM_STARTS", "without_hidden_layers"]
 
 WARM_STARTS: dict[str, int] = {"anneal": 1500, "soft": 1000}  # warm-start kinds, default iterations
+WARM_SHARE = 0.5  # most of the time left that a warm start may take
 
 
 def without_hidden_layers(
@@ -138,7 +139,7 @@ class FlipSearcher:
         stats = SearchStats.for_problem(problem)
         if not problem.hidden:
             return without_hidden_layers(problem, learner, incumbent, stats)
-        checker = UnitChecker(learner, stats, self.cut_pool)
+        checker = UnitChecker(learner, stats, self.cut_pool, deadline)
         try:
             self._starts(problem, checker, deadline, incumbent, rng)
         finally:
@@ -174,9 +175,10 @@ class FlipSearcher:
         self, problem: Problem, state: TargetState, deadline: Deadline, rng: np.random.Generator
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The network a start's exact search begins from (weights, biases)."""
+        budget = deadline.sub(WARM_SHARE)  # the exact search needs time too, at any size
         if self.start == "anneal":
-            return anneal_start(problem, rng, deadline, self.warm_start, self.screen)
-        return soft_start(problem, state.weights, state.biases, self.loss, self.warm_start, deadline)
+            return anneal_start(problem, rng, budget, self.warm_start, self.screen)
+        return soft_start(problem, state.weights, state.biases, self.loss, self.warm_start, budget, rng=rng)
 
     def descend(self, state: TargetState, checker: UnitChecker, deadline: Deadline, incumbent: Incumbent) -> None:
         """One descent from ``state`` (changed in place) by the searcher's :class:`Descent`."""
