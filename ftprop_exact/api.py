@@ -16,6 +16,7 @@ from ftprop_exact.result import Result
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.registry import make_learner, make_searcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher
+from ftprop_exact.solvers.exact.must_differ import bounding_seconds, must_differ_outcome
 from ftprop_exact.solvers.exact.single_layer import single_layer_min_errors, single_layer_outcome
 from ftprop_exact.status import Status
 
@@ -23,6 +24,7 @@ log = logging.getLogger("ftprop_exact")
 
 OBJECTIVES = ("feasibility", "min_errors")
 ERROR_MINIMISING_SEARCHERS = ("cpsat", "auto")
+BOUNDING_SEARCHERS = ("cpsat", "auto")  # exact searchers: the must-differ bounding pass runs first
 
 
 def solve(
@@ -100,6 +102,12 @@ def solve(
         return _finish(problem, outcome, Incumbent(problem), name, deadline)
 
     incumbent = Incumbent(problem)
+    bound_stats: dict[str, Any] = {}
+    if problem.hidden and not minimising and name in BOUNDING_SEARCHERS:
+        bounded, found = must_differ_outcome(problem, deadline, bounding_seconds(deadline))
+        if bounded is not None:
+            return _finish(problem, bounded, incumbent, name, deadline)
+        bound_stats["must_differ"] = found.stats
     try:
         if problem.hidden:
             outcome = search.search(problem, convex, deadline, incumbent, np.random.default_rng(random_state))
@@ -110,6 +118,8 @@ def solve(
     except KeyboardInterrupt:
         deadline.interrupt()
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
+    if bound_stats:
+        outcome = SearchOutcome(outcome.status, outcome.proof, {**outcome.stats, **bound_stats})
     return _finish(problem, outcome, incumbent, name, deadline)
 
 

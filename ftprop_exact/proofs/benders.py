@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +21,9 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields
 from ftprop_exact.proofs.certificate import Certificate, parse_fraction, verify_certificate
 from ftprop_exact.proofs.claim import Claim
-from ftprop_exact.proofs.master import MasterModel, master_spec
+
+if TYPE_CHECKING:  # the master (CP-SAT) is imported only to rebuild one
+    from ftprop_exact.proofs.master import MasterModel
 
 FIRST_LAYER_MODES = ("exact", "cuts")
 
@@ -148,6 +150,8 @@ def failing_cut(cuts: tuple[ProofCut, ...], X: np.ndarray) -> str | None:
 
 def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
     """The master implied by the data and the proof's claim (bounds recomputed), with its cuts."""
+    from ftprop_exact.proofs.master import MasterModel, master_spec
+
     claim = proof.claim
     minimising = claim.objective == "min_errors"
     problem = Problem.build(data, claim.hidden, claim.activation, merge="examples" if minimising else "features")
