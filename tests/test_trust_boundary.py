@@ -54,6 +54,7 @@ def _proofs():
     conflict = make_dataset([[0.0, 1.0], [1.0, 1.0], [0.0, 1.0]], [0, 1, 1], name="conflict")
     noisy = make_dataset([[0.0], [1.0], [2.0], [3.0], [4.0]], [0, 1, 0, 1, 1], name="noisy")
     p3 = parity3()
+    line = make_dataset([[0.0, 1.0], [2.0, 2.0], [4.0, 3.0], [6.0, 4.0], [8.0, 5.0]], [0, 1, 0, 1, 0], name="line")
     cases = [
         ("duplicate-conflict", conflict, solve(conflict, hidden=[2]).proof),
         ("single-layer", xor, solve(xor, hidden=[]).proof),
@@ -61,6 +62,7 @@ def _proofs():
         ("cpsat-benders", p3, solve(p3, hidden=[2], searcher="cpsat").proof),
         ("cpsat-min-errors", noisy, solve(noisy, hidden=[1], searcher="cpsat", objective="min_errors").proof),
         ("exhaustive", xor, solve(xor, hidden=[1], searcher="brute").proof),
+        ("must-differ", line, solve(line, hidden=[3]).proof),
     ]
     for name, data, proof in cases:
         assert proof is not None and check_proof(proof, data).ok, name
