@@ -35,6 +35,17 @@ from ftprop_exact.proofs.claim import Claim
 ORIENTATIONS = (1, -1)
 
 
+def label_classes(Y: np.ndarray) -> np.ndarray:
+    """One integer per row: rows with equal label vectors share it.
+
+    Examples
+    --------
+    >>> label_classes(np.array([[1], [-1], [1]])).tolist()
+    [1, 0, 1]
+    """
+    return np.unique(np.asarray(Y), axis=0, return_inverse=True)[1].reshape(-1)
+
+
 def orientation_pattern(first: tuple[int, int], second: tuple[int, int], orientation: int) -> dict[int, int] | None:
     """Signs one unit gives the rows of two pairs when it separates both, or None if impossible.
 

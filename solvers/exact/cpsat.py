@@ -23,6 +23,7 @@ from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
+from ftprop_exact.solvers.exact.must_differ import find_incompatible_pairs
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 
@@ -127,6 +128,8 @@ class CPSATSearcher:
         master = MasterModel(spec)
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
+            if spec.must_differ:
+                stats["incompatibility_cuts"] = self._seed_incompatibilities(problem, deadline)
             for cut in self.cut_pool:
                 master.add_cut(cut.rows, cut.signs)
         hint = self.hint if self.hint is not None else incumbent.hidden_targets
@@ -179,6 +182,19 @@ class CPSATSearcher:
             if incumbent.errors <= lower_bound:  # the bound caught up with the incumbent
                 return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
+
+    def _seed_incompatibilities(self, problem: Problem, deadline: Deadline) -> int:
+        """Add the certified cuts "no unit separates these two must-differ pairs" to the pool.
+
+        They come from the must-differ pass (:mod:`ftprop_exact.solvers.exact.must_differ`),
+        time-boxed to a second; with the master's distinct-code constraints they make each
+        first-layer unit separate at most one pair of the clique. Returns the cuts found.
+        """
+        found = find_incompatible_pairs(problem, Deadline(min(1.0, 0.05 * deadline.remaining()), parent=deadline))
+        cuts = found.cuts()
+        for cut in cuts:
+            self.cut_pool.add(cut)
+        return len(cuts)
 
     def _separate(
         self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel

@@ -35,7 +35,13 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.benders import ProofCut
 from ftprop_exact.proofs.certificate import Certificate, decide_exactly, exact_certificate
 from ftprop_exact.proofs.claim import Claim
-from ftprop_exact.proofs.must_differ import ORIENTATIONS, Incompatibility, MustDifferProof, orientation_pattern
+from ftprop_exact.proofs.must_differ import (
+    ORIENTATIONS,
+    Incompatibility,
+    MustDifferProof,
+    label_classes,
+    orientation_pattern,
+)
 from ftprop_exact.solvers.exact.cuts import Cut
 from ftprop_exact.solvers.search_base import SearchOutcome
 from ftprop_exact.status import Status
@@ -77,11 +83,6 @@ class IncompatiblePairs:
     def cuts(self) -> list[Cut]:
         """The certificates as first-layer cuts (problem rows), e.g. for the CP-SAT master."""
         return [Cut(rows, signs, cert) for rows, signs, cert in self.certificates.values()]
-
-
-def label_classes(Y: np.ndarray) -> np.ndarray:
-    """One integer per row: rows with equal label vectors share it."""
-    return np.unique(np.asarray(Y), axis=0, return_inverse=True)[1].reshape(-1)
 
 
 def candidate_pairs(X: np.ndarray, classes: np.ndarray, rng: np.random.Generator, deadline: Deadline) -> np.ndarray:
