@@ -200,3 +200,45 @@ def test_a_proof_needs_every_orientation_certified_once():
         replace(proof, pairs=((proof.pairs[0][1], proof.pairs[0][0]),) + proof.pairs[1:]),
     ):
         assert not check_proof(broken, data).ok
+
+
+def _thermometer_network(X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...]):
+    """The explicit network behind every FEASIBLE structured instance.
+
+    Rows lie on levels of one projection (points on a line: along it; parity: the number of
+    bits set); first-layer unit k says "above level k"; from that thermometer code one unit
+    computes any labelling of the levels (its pre-activation moves by 2 w_k at level k).
+    """
+    from ftprop_exact.network import Layer, ThresholdNetwork
+
+    direction = X[np.argmax(np.abs(X - X[0]).sum(axis=1))] - X[0]
+    projection = X @ direction
+    levels = np.unique(projection)
+    assert len(levels) - 1 == hidden[0]
+    cuts = (levels[1:] + levels[:-1]) / 2
+    first = Layer(np.tile(direction, (len(cuts), 1)), -cuts)
+    t = np.array([1.0 if y[np.flatnonzero(projection == v)].max() == 1 else -1.0 for v in levels])
+    assert all(len(set(y[projection == v])) == 1 for v in levels)
+    w = (t[1:] - t[:-1]) / 2
+    readout = Layer(w[None, :], [t[0] + w.sum()])
+    if len(hidden) == 1:
+        return ThresholdNetwork((first, readout), classes=(0, 1))
+    second = Layer(np.vstack([w, w]), [t[0] + w.sum()] * 2)
+    return ThresholdNetwork((first, second, Layer([[1.0, 0.0]], [0.0])), classes=(0, 1))
+
+
+def test_every_truth_of_the_structured_suite_is_right():
+    from ftprop_exact.benchmarks.suites import make_suite
+    from oracles import min_distinguishing_width
+
+    for inst in make_suite("structured"):
+        X, y = inst.data.X, inst.data.y
+        if inst.truth is Status.FEASIBLE:
+            network = _thermometer_network(X, y, inst.hidden)
+            assert network.verify(X, inst.data.Y).ok, inst.id
+        elif inst.family == "line":
+            problem = Problem.build(inst.data, inst.hidden)
+            found = find_incompatible_pairs(problem, Deadline(30), target=inst.hidden[0] + 1)
+            assert check_proof(must_differ_proof(problem, found), inst.data, problem.claim()).ok, inst.id
+        elif inst.examples <= 8:  # parity 3; parity 4 and 5: the cube-cutting theorem
+            assert min_distinguishing_width(X, inst.data.Y) > inst.hidden[0], inst.id

@@ -358,7 +358,11 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     mode = "exact" if encoded is not None else "cuts"
     fan_in_0 = problem.X.shape[1] if encoded is None else encoded.shape[1]
     check_model_size(problem, fan_in_0, mode, max_weight)
-    pairs = must_differ_pair_count(problem.Y) if objective == "feasibility" else 0
+    # distinct codes: not with error literals (a wrong row may share a code), and not for one
+    # exactly modelled layer, where the output layer implies them directly and they only
+    # slowed CP-SAT down (parity 5 at width 4, one worker: 127 s without, over 150 s with)
+    useful = objective == "feasibility" and (mode == "cuts" or len(problem.hidden) > 1)
+    pairs = must_differ_pair_count(problem.Y) if useful else 0
     spec = MasterSpec(
         must_differ=0 < pairs * sum(problem.hidden) <= MAX_DISTINCT_CODE_LITERALS,
         Y=np.asarray(problem.Y),
