@@ -242,3 +242,30 @@ def test_every_truth_of_the_structured_suite_is_right():
             assert check_proof(must_differ_proof(problem, found), inst.data, problem.claim()).ok, inst.id
         elif inst.examples <= 8:  # parity 3; parity 4 and 5: the cube-cutting theorem
             assert min_distinguishing_width(X, inst.data.Y) > inst.hidden[0], inst.id
+
+
+def test_distinct_codes_in_the_master_prove_parity_4_at_3_3_and_the_checker_rebuilds_them():
+    from ftprop_exact.benchmarks.generators import parity
+
+    X, y = parity(4, "01")
+    data = make_dataset(X, y)
+    result = solve(data, hidden=[3, 3], searcher="cpsat", threads=2, time_limit=60)
+    assert result.status is Status.INFEASIBLE and result.proof.kind == "cpsat-benders"
+    assert check_proof(result.proof, data, thorough=True, time_limit=120).ok  # the master re-solved
+    assert solve(data, hidden=[4, 2], searcher="cpsat", threads=2, time_limit=60).status is Status.FEASIBLE
+
+
+def test_incompatibility_cuts_let_the_master_alone_prove_points_on_a_line():
+    from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
+    from ftprop_exact.solvers.learners.lp import LPLearner
+    from ftprop_exact.solvers.search_base import Incumbent
+
+    data = _line(10, 3, seed=6)
+    problem = Problem.build(data, (8, 2))
+    outcome = CPSATSearcher(threads=2).search(problem, LPLearner(), Deadline(60), Incumbent(problem), np.random.default_rng(0))
+    assert outcome.status is Status.INFEASIBLE and outcome.stats["incompatibility_cuts"] > 0
+    assert check_proof(outcome.proof, data, problem.claim(), thorough=True, time_limit=120).ok
+    wide = Problem.build(data, (9,))
+    incumbent = Incumbent(wide)
+    found = CPSATSearcher(threads=2).search(wide, LPLearner(), Deadline(60), incumbent, np.random.default_rng(0))
+    assert found.status is Status.FEASIBLE and incumbent.exact
