@@ -88,11 +88,18 @@ class IncompatiblePairs:
 def candidate_pairs(X: np.ndarray, classes: np.ndarray, rng: np.random.Generator, deadline: Deadline) -> np.ndarray:
     """Differently labelled row pairs worth testing, shortest first, as an array of shape (P, 2).
 
-    Each row's :data:`NEIGHBOURS` nearest differently labelled rows (rows not reached by
+    All of them when there are at most :data:`MAX_CANDIDATES`; else each row's :data:`NEIGHBOURS` nearest differently labelled rows (rows not reached by
     the deadline have none), and consecutive rows (in the order given) with different
     labels; at most :data:`MAX_CANDIDATES` pairs.
     """
     u = X.shape[0]
+    counts = np.bincount(classes)
+    if (u * u - int((counts.astype(np.int64) ** 2).sum())) // 2 <= MAX_CANDIDATES:  # few: take them all
+        a, b = np.triu_indices(u, 1)
+        keep = classes[a] != classes[b]
+        a, b = a[keep], b[keep]
+        order = np.lexsort((b, a, np.einsum("ij,ij->i", X[a] - X[b], X[a] - X[b])))
+        return np.stack([a[order], b[order]], axis=1).astype(np.int64)
     rows = np.arange(u) if u <= MAX_ROWS else np.sort(rng.choice(u, MAX_ROWS, replace=False))
     sub = X[rows]
     squares = np.einsum("ij,ij->i", sub, sub)
@@ -203,7 +210,7 @@ def best_clique(adjacency: np.ndarray, deadline: Deadline, target: int | None = 
     """The largest of several greedy cliques (restarts from the highest-degree vertices)."""
     degrees = adjacency.sum(axis=1)
     best = greedy_clique(adjacency, target=target)
-    for vertex in np.argsort(-degrees, kind="stable")[:RESTARTS]:
+    for vertex in np.argsort(-degrees, kind="stable")[:RESTARTS]:  # each restart: O(P^2) per vertex added
         if deadline.expired() or (target is not None and len(best) >= target) or degrees[vertex] < len(best):
             break
         clique = greedy_clique(adjacency, int(vertex), target)
@@ -234,25 +241,34 @@ def pattern_certificate(X: np.ndarray, pattern: dict[int, int]) -> Certificate |
 
 
 def certify_clique(
-    X: np.ndarray, pairs: list[tuple[int, int]]
-) -> tuple[dict[tuple[int, int, int], tuple[tuple[int, ...], tuple[int, ...], Certificate]], tuple[int, int] | None]:
-    """Certificates for every two pairs and orientation, or the first two pairs without one."""
+    X: np.ndarray, pairs: list[tuple[int, int]], deadline: Deadline
+) -> tuple[dict[tuple[int, int, int], tuple[tuple[int, ...], tuple[int, ...], Certificate]], int, tuple[int, int] | None]:
+    """Certificates for every two pairs and orientation, pair by pair.
+
+    Returns the certificates, how many leading pairs are certified among themselves, and
+    the first two pairs without a certificate (None when the screen was right). The
+    deadline stops after a whole pair: the leading pairs stay a certified clique.
+    """
     certificates = {}
-    for i in range(len(pairs)):
-        for j in range(i + 1, len(pairs)):
+    for j in range(len(pairs)):
+        if deadline.expired():
+            return certificates, j, None
+        for i in range(j):
             for orientation in ORIENTATIONS:
                 pattern = orientation_pattern(pairs[i], pairs[j], orientation)
                 if pattern is None:
                     continue
                 cert = pattern_certificate(X, pattern)
                 if cert is None:
-                    return certificates, (i, j)
+                    return certificates, j, (i, j)
                 signs = tuple(pattern[r] * pattern[cert.rows[0]] for r in cert.rows)
                 certificates[(i, j, orientation)] = (cert.rows, signs, cert)
-    return certificates, None
+    return certificates, len(pairs), None
 
 
-def find_incompatible_pairs(problem: Problem, deadline: Deadline, target: int | None = None) -> IncompatiblePairs:
+def find_incompatible_pairs(
+    problem: Problem, deadline: Deadline, target: int | None = None, certify_by: Deadline | None = None
+) -> IncompatiblePairs:
     """Pairwise-incompatible must-differ pairs of ``problem``, as many as found before ``deadline``.
 
     Parameters
@@ -263,6 +279,9 @@ def find_incompatible_pairs(problem: Problem, deadline: Deadline, target: int | 
         The time box (screen, clique search and certificates stop at it).
     target : int, optional
         Stop growing cliques at this size (e.g. the first hidden width plus one).
+    certify_by : Deadline, optional
+        A later deadline for certifying a clique that reached ``target`` (the proof is then
+        within reach); default ``deadline``.
 
     Returns
     -------
@@ -278,9 +297,10 @@ def find_incompatible_pairs(problem: Problem, deadline: Deadline, target: int | 
     while not deadline.expired():
         clique = best_clique(adjacency, deadline, target)
         pairs = [(int(candidates[v, 0]), int(candidates[v, 1])) for v in clique]
-        certificates, failed = certify_clique(X, pairs)
-        if failed is None:
-            found = IncompatiblePairs(pairs, certificates, stats)
+        reached = target is not None and len(pairs) >= target and certify_by is not None
+        certificates, certified, failed = certify_clique(X, pairs, certify_by if reached else deadline)
+        if failed is None:  # all of them, or the leading ones the time allowed
+            found = IncompatiblePairs(pairs[:certified], certificates, stats)
             break
         u, v = clique[failed[0]], clique[failed[1]]
         adjacency[u, v] = adjacency[v, u] = False  # the screen was wrong: drop the edge, search again
@@ -327,6 +347,8 @@ def must_differ_outcome(
 ) -> tuple[SearchOutcome | None, IncompatiblePairs]:
     """Run the bounding pass within ``seconds``; INFEASIBLE with a proof when the bound exceeds the width.
 
+    A clique large enough for the proof may be certified for up to half the time left.
+
     Returns
     -------
     outcome : SearchOutcome or None
@@ -337,7 +359,9 @@ def must_differ_outcome(
     box = Deadline(seconds, parent=deadline)
     if problem.hidden[0] >= MAX_CANDIDATES or problem.n_rows < 3:  # no clique that large is looked for
         return None, IncompatiblePairs([], {}, {"skipped": True})
-    found = find_incompatible_pairs(problem, box, target=problem.hidden[0] + 1)
+    left = deadline.remaining()  # a clique as large as needed may take up to half the time left to certify
+    certify_by = Deadline(max(seconds, 0.5 * left) if np.isfinite(left) else None, parent=deadline)
+    found = find_incompatible_pairs(problem, box, target=problem.hidden[0] + 1, certify_by=certify_by)
     if found.bound <= problem.hidden[0]:
         return None, found
     proof = must_differ_proof(problem, found)
