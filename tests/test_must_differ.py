@@ -264,7 +264,14 @@ def test_incompatibility_cuts_let_the_master_alone_prove_points_on_a_line():
     problem = Problem.build(data, (8, 2))
     outcome = CPSATSearcher(threads=2).search(problem, LPLearner(), Deadline(60), Incumbent(problem), np.random.default_rng(0))
     assert outcome.status is Status.INFEASIBLE and outcome.stats["incompatibility_cuts"] > 0
-    assert check_proof(outcome.proof, data, problem.claim(), thorough=True, time_limit=120).ok
+    proof = outcome.proof
+    assert len(proof.differ_pairs) == 9 and check_proof(proof, data, problem.claim(), thorough=True, time_limit=120).ok
+    assert type(proof).from_dict(proof.to_dict()) == proof
+    a, b = proof.differ_pairs[0]
+    same = next(r for r in range(data.n_examples) if r != a and data.y[r] == data.y[a])
+    forged = replace(proof, differ_pairs=proof.differ_pairs + ((a, same),))
+    check = check_proof(forged, data, thorough=True, time_limit=60)
+    assert not check.ok and "differently labelled" in check.reason
     wide = Problem.build(data, (9,))
     incumbent = Incumbent(wide)
     found = CPSATSearcher(threads=2).search(wide, LPLearner(), Deadline(60), incumbent, np.random.default_rng(0))

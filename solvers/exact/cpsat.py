@@ -128,8 +128,8 @@ class CPSATSearcher:
         master = MasterModel(spec)
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
-            if spec.must_differ:
-                stats["incompatibility_cuts"] = self._seed_incompatibilities(problem, deadline)
+            if spec.error_weights is None:
+                stats["incompatibility_cuts"] = self._seed_incompatibilities(problem, master, deadline)
             for cut in self.cut_pool:
                 master.add_cut(cut.rows, cut.signs)
         hint = self.hint if self.hint is not None else incumbent.hidden_targets
@@ -183,14 +183,20 @@ class CPSATSearcher:
                 return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
 
-    def _seed_incompatibilities(self, problem: Problem, deadline: Deadline) -> int:
-        """Add the certified cuts "no unit separates these two must-differ pairs" to the pool.
+    def _seed_incompatibilities(self, problem: Problem, master: MasterModel, deadline: Deadline) -> int:
+        """Pairwise-incompatible must-differ pairs into the master: distinct codes and cuts.
 
-        They come from the must-differ pass (:mod:`ftprop_exact.solvers.exact.must_differ`),
-        time-boxed to a second; with the master's distinct-code constraints they make each
-        first-layer unit separate at most one pair of the clique. Returns the cuts found.
+        The pairs come from the must-differ pass (:mod:`ftprop_exact.solvers.exact.must_differ`),
+        time-boxed to a second. Each pair gets the distinct-code constraints (some unit of
+        every hidden layer separates it); the certified incompatibilities go to the cut pool
+        ("no unit separates these two pairs"), so each first-layer unit separates at most one
+        pair of the clique. Returns the cuts found.
         """
         found = find_incompatible_pairs(problem, Deadline(min(1.0, 0.05 * deadline.remaining()), parent=deadline))
+        if found.bound < 2:
+            return 0
+        for a, b in found.pairs:
+            master.add_differ_pair(a, b)
         cuts = found.cuts()
         for cut in cuts:
             self.cut_pool.add(cut)
@@ -249,7 +255,8 @@ class CPSATSearcher:
             original = tuple(int(problem.row_index[r]) for r in rows)
             cuts.append(ProofCut(rows=original, signs=signs, multipliers=cert.multipliers))
         cap = self.max_weight if capped(spec, problem, self.max_weight) else None
-        return CPSATProof(problem.claim(lower_bound, cap), mode, tuple(cuts))
+        pairs = tuple((int(problem.row_index[a]), int(problem.row_index[b])) for a, b in spec.differ_pairs)
+        return CPSATProof(problem.claim(lower_bound, cap), mode, tuple(cuts), pairs)
 
     def _infeasible(self, problem: Problem, spec: MasterSpec, mode: str, stats: dict[str, Any]) -> SearchOutcome:
         """Package the proof; a weight cap makes it a bounded proof and the answer UNKNOWN."""
