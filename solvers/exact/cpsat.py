@@ -23,7 +23,7 @@ from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
-from ftprop_exact.solvers.exact.must_differ import find_incompatible_pairs
+from ftprop_exact.solvers.exact.must_differ import cached_incompatible_pairs
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, try_targets
 from ftprop_exact.status import Status
 
@@ -192,7 +192,7 @@ class CPSATSearcher:
         ("no unit separates these two pairs"), so each first-layer unit separates at most one
         pair of the clique. Returns the cuts found.
         """
-        found = find_incompatible_pairs(problem, Deadline(min(1.0, 0.05 * deadline.remaining()), parent=deadline))
+        found = cached_incompatible_pairs(problem, Deadline(min(1.0, 0.05 * deadline.remaining()), parent=deadline))
         if found.bound < 2:
             return 0
         for a, b in found.pairs:

@@ -25,6 +25,7 @@ certificate, and the proof is checked by :func:`ftprop_exact.proofs.check.check_
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,6 +311,25 @@ def find_incompatible_pairs(
     return found
 
 
+_FOUND: weakref.WeakKeyDictionary[Problem, IncompatiblePairs] = weakref.WeakKeyDictionary()
+
+
+def cached_incompatible_pairs(
+    problem: Problem, deadline: Deadline, target: int | None = None, certify_by: Deadline | None = None
+) -> IncompatiblePairs:
+    """:func:`find_incompatible_pairs`, remembered per problem object when it ran to the end.
+
+    The bounding pass in front of a solve and the exact searcher's rounds behind it then
+    share one search (a result cut short by its deadline is not kept).
+    """
+    found = _FOUND.get(problem)
+    if found is None:
+        found = find_incompatible_pairs(problem, deadline, target, certify_by)
+        if not deadline.expired():
+            _FOUND[problem] = found
+    return found
+
+
 def must_differ_proof(problem: Problem, found: IncompatiblePairs, width: int | None = None) -> MustDifferProof:
     """The proof that widths below ``width + 1`` fail, from the first ``width + 1`` pairs found.
 
@@ -361,7 +381,7 @@ def must_differ_outcome(
         return None, IncompatiblePairs([], {}, {"skipped": True})
     left = deadline.remaining()  # a clique as large as needed may take up to half the time left to certify
     certify_by = Deadline(max(seconds, 0.5 * left) if np.isfinite(left) else None, parent=deadline)
-    found = find_incompatible_pairs(problem, box, target=problem.hidden[0] + 1, certify_by=certify_by)
+    found = cached_incompatible_pairs(problem, box, target=problem.hidden[0] + 1, certify_by=certify_by)
     if found.bound <= problem.hidden[0]:
         return None, found
     proof = must_differ_proof(problem, found)
