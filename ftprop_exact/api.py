@@ -52,7 +52,10 @@ def solve(
     hidden : sequence of int, default=(3,)
         Hidden widths; ``()`` for a single layer.
     searcher : str or TargetSearcher, default="auto"
-        One of :func:`ftprop_exact.solvers.searcher_names`, or a searcher object.
+        One of :func:`ftprop_exact.solvers.searcher_names`, or a searcher object. Before the
+        exact searchers ("cpsat", "auto") answer a feasibility question with hidden layers,
+        the must-differ bounding pass runs (a tenth of the time left, at most 5 s) and may
+        answer INFEASIBLE with a ``must-differ`` proof (docs/exact_search.md).
     learner : str or SeparabilityLearner, default="auto"
         The convex learner (:func:`ftprop_exact.solvers.learner_names`); "auto": the batched
         perceptron first, the exact LP for the units it leaves undecided (same verdicts as "lp").
