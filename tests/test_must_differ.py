@@ -158,8 +158,8 @@ def test_checking_needs_neither_ortools_nor_scipy(tmp_path):
     assert proc.stdout.startswith("True must-differ [] 8 pairwise-incompatible"), proc.stdout
 
 
-def test_verify_proof_on_the_command_line_calls_no_solver(tmp_path):
-    """``ftprop verify-proof`` with CP-SAT's and HiGHS's solve functions made to fail."""
+def test_verify_proof_on_the_command_line_imports_no_solver(tmp_path):
+    """``ftprop verify-proof`` with OR-Tools and SciPy imports refused (the CLI imports one subcommand)."""
     data = _line(10, 3, seed=4)
     csv = tmp_path / "line.csv"
     csv.write_text("a,b,c,y\n" + "\n".join(",".join(str(int(v)) for v in row) + f",{c}" for row, c in zip(data.X, data.y)) + "\n")
@@ -168,25 +168,12 @@ def test_verify_proof_on_the_command_line_calls_no_solver(tmp_path):
     made = subprocess.run(run + ["check", str(csv), "--hidden", "8,2", "--time-limit", "10", "--proof", str(path)], capture_output=True, text=True)
     assert made.returncode == 20 and "s INFEASIBLE" in made.stdout
     assert json.loads(path.read_text())["proof"]["kind"] == "must-differ"
-    poison = textwrap.dedent(
-        """
-        import sys
-        from ortools.sat.python import cp_model
-        import scipy.optimize
-        def refuse(*args, **kwargs):
-            raise RuntimeError("a solver was called")
-        cp_model.CpSolver.solve = cp_model.CpSolver.Solve = refuse
-        scipy.optimize.linprog = scipy.optimize.milp = refuse
-        from ftprop_exact.cli import main
-        sys.exit(main(sys.argv[1:]))
-        """
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", poison, "verify-proof", str(csv), "--proof", str(path), "--hidden", "8,2", "--unbounded"],
-        capture_output=True,
-        text=True,
-    )
+    script = _BLOCK + "from ftprop_exact.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    verify = ["verify-proof", str(csv), "--proof", str(path), "--hidden", "8,2", "--unbounded"]
+    proc = subprocess.run([sys.executable, "-c", script, *verify], capture_output=True, text=True)
     assert proc.returncode == 0 and "s VERIFIED" in proc.stdout, proc.stdout + proc.stderr
+    refused = subprocess.run([sys.executable, "-c", script, "check", str(csv), "--hidden", "8,2"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "refused" in refused.stderr  # the hook does refuse them
 
 
 def test_a_proof_needs_every_orientation_certified_once():
