@@ -9,6 +9,8 @@ arrays ``(X, y)``; :mod:`ftprop_exact.benchmarks.suites` turns them into instanc
   solver needs an unusually small margin or weight to find it).
 - :func:`random_labels`: random points in general position with random labels.
 - :func:`concentric_circles`, :func:`two_spirals`, :func:`checkerboard`: 2-D geometric sets.
+- :func:`points_on_a_line`: integer points on one line, labels alternating along it (a
+  first hidden layer needs ``m - 1`` units, at any depth; ``m - 1`` suffice).
 
 Examples
 --------
@@ -33,6 +35,7 @@ __all__ = [
     "concentric_circles",
     "parity",
     "planted_teacher",
+    "points_on_a_line",
     "random_labels",
     "two_spirals",
 ]
@@ -252,3 +255,30 @@ def checkerboard(
     offset = rng.uniform(gap, 1.0 - gap, size=(n_examples, 2))
     X = np.round(cell + offset, 6)
     return X, (cell.sum(axis=1) % 2).astype(np.int64)
+
+
+def points_on_a_line(n_examples: int, n_features: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Integer points ``p + k_i d`` on one line (random gaps 1-3), labels alternating along it, rows shuffled.
+
+    Truth (any depth): a first hidden layer of ``m - 2`` units or fewer fails -- each unit
+    cuts the line once, and the ``m - 1`` label changes need a cut each -- and ``m - 1``
+    units suffice (a thermometer code, from which one unit of the next layer computes any
+    labelling: its pre-activation is an arbitrary sequence along the line).
+
+    Examples
+    --------
+    >>> X, y = points_on_a_line(5, 3, np.random.default_rng(0))
+    >>> X.shape, int(y.sum()), int(np.linalg.matrix_rank(X[1:] - X[0]))
+    ((5, 3), 2, 1)
+    """
+    if n_examples < 2 or n_features < 1:
+        raise ValueError("points on a line need at least 2 examples and 1 feature")
+    direction = np.zeros(n_features, dtype=np.int64)
+    while not direction.any():
+        direction = rng.integers(-5, 6, size=n_features)
+    start = rng.integers(-50, 51, size=n_features)
+    steps = np.cumsum(rng.integers(1, 4, size=n_examples))
+    X = (start[None, :] + steps[:, None] * direction[None, :]).astype(np.float64)
+    y = np.arange(n_examples) % 2
+    order = rng.permutation(n_examples)
+    return X[order], y[order]

@@ -15,7 +15,7 @@ Examples
 >>> [inst.id for inst in parity_instances((2,), ("pm1",), time_limit=1.0)]
 ['parity2-pm1-h1', 'parity2-pm1-h2']
 >>> sorted(suite_names())
-['hard', 'large', 'quick', 'standard']
+['hard', 'large', 'quick', 'standard', 'structured']
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ from ftprop_exact.status import Status
 
 __all__ = [
     "Instance",
+    "deep_parity_instances",
     "geometric_instances",
+    "line_instances",
     "make_suite",
     "parity_instances",
     "random_label_instances",
@@ -63,7 +65,7 @@ class Instance:
     time_limit : float
         Seconds per run.
     family : str
-        ``parity``, ``teacher``, ``random``, ``real`` or ``geometric``.
+        ``parity``, ``teacher``, ``random``, ``real``, ``geometric`` or ``line``.
     """
 
     id: str
@@ -220,6 +222,41 @@ _GEOMETRIC: dict[str, Callable[..., tuple[np.ndarray, np.ndarray, tuple[int, ...
 }
 
 
+def line_instances(specs: Iterable[tuple[int, int]], seed: int, time_limit: float) -> list[Instance]:
+    """Points on a line ``(n_examples m, n_features)`` at widths ``m - 2`` and ``m - 1``, depth 1 and 2.
+
+    Truth (see :func:`~ftprop_exact.benchmarks.generators.points_on_a_line`): a first
+    layer of ``m - 2`` units is INFEASIBLE at any depth; ``m - 1`` units are FEASIBLE at
+    depth 1 and with a second layer of 2 units (one of them computes the labels from the
+    thermometer code, the output copies it).
+    """
+    out = []
+    for k, (m, n) in enumerate(specs):
+        X, y = gen.points_on_a_line(m, n, np.random.default_rng([seed, 3000 + k]))
+        for width, truth in ((m - 2, Status.INFEASIBLE), (m - 1, Status.FEASIBLE)):
+            for hidden in ((width,), (width, 2)):
+                name = f"line-m{m}-n{n}-h{_widths_tag(hidden)}-s{seed}"
+                out.append(_instance(name, X, y, hidden, truth, time_limit, "line"))
+    return out
+
+
+def deep_parity_instances(ns: Iterable[int], time_limit: float) -> list[Instance]:
+    """``n``-bit parity (0/1 inputs) with two hidden layers.
+
+    Truth: first widths ``n - 1`` are INFEASIBLE for ``n <= 5`` at any depth (the first
+    layer must cut every edge of the ``n``-cube, which takes ``n`` hyperplanes); ``[n, 2]``
+    is FEASIBLE (thermometer units ``[sum x >= k]``, one second-layer unit alternating).
+    """
+    out = []
+    for n in ns:
+        X, y = gen.parity(n, "01")
+        shapes = {(n - 1, 2): Status.INFEASIBLE, (n - 1, n - 1): Status.INFEASIBLE, (n, 2): Status.FEASIBLE}
+        for hidden, truth in shapes.items():
+            proven = truth is Status.FEASIBLE or n <= PARITY_PROVEN_MAX
+            out.append(_instance(f"parity{n}-01-h{_widths_tag(hidden)}", X, y, hidden, truth if proven else None, time_limit, "parity"))
+    return out
+
+
 # ------------------------------------------------------------------------------ suites
 
 
@@ -325,7 +362,22 @@ def _large() -> list[Instance]:
     ]
 
 
-_SUITES: dict[str, Callable[[], list[Instance]]] = {"quick": _quick, "standard": _standard, "hard": _hard, "large": _large}
+
+
+def _structured() -> list[Instance]:
+    """Points on a line (m = 6..20, 2-10 dimensions) and parity at depth 2, 20 s each."""
+    limit = 20.0
+    lines = [(6, 2), (8, 3), (10, 4), (12, 5), (14, 6), (16, 8), (18, 9), (20, 10), (20, 2)]
+    return [*line_instances(lines, seed=4, time_limit=limit), *deep_parity_instances((3, 4, 5), limit)]
+
+
+_SUITES: dict[str, Callable[[], list[Instance]]] = {
+    "quick": _quick,
+    "standard": _standard,
+    "hard": _hard,
+    "structured": _structured,
+    "large": _large,
+}
 
 
 def suite_names() -> tuple[str, ...]:
@@ -338,7 +390,7 @@ def make_suite(name: str, time_limit: float | None = None) -> list[Instance]:
 
     Parameters
     ----------
-    name : {"quick", "standard", "hard", "large"}
+    name : {"quick", "standard", "hard", "structured", "large"}
         The suite.
     time_limit : float, optional
         Override every instance's time limit (seconds).

@@ -11,7 +11,6 @@ Examples
 """
 
 from ftprop_exact._version import __version__
-from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset, load_dataset, make_dataset
 from ftprop_exact.errors import DataError, FTPropError
@@ -37,9 +36,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Import the scikit-learn estimator only when asked for (scikit-learn is slow to load)."""
+    """Import the scikit-learn estimator and ``solve`` only when asked for.
+
+    scikit-learn is slow to load; ``solve`` brings every searcher (CP-SAT, SciPy's HiGHS),
+    which checking a proof of the kinds that need neither must not import.
+    """
     if name == "FTPropClassifier":
         from ftprop_exact.classifier import FTPropClassifier
 
         return FTPropClassifier
+    if name == "solve":
+        from ftprop_exact.api import solve
+
+        return solve
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ from ftprop_exact.solvers.active_set import ActiveSetSearcher, check_rows_mode, 
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, capabilities_of, make_learner, make_searcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, require_deciding_learner
+from ftprop_exact.solvers.exact.must_differ import bounding_seconds, must_differ_outcome
 from ftprop_exact.solvers.exact.single_layer import single_layer_min_errors, single_layer_outcome
 from ftprop_exact.status import Status
 
@@ -60,7 +61,10 @@ def solve(
         ``"auto"``, runs the batched perceptron first and the exact LP for the units it
         leaves undecided (same verdicts as "lp"). A searcher that proves (and a network
         without hidden layers) needs a learner that decides non-separability: "auto" or
-        "lp"; the bare perceptrons are refused with a ValueError.
+        "lp"; the bare perceptrons are refused with a ValueError. Before a searcher whose capabilities say ``bounds_first``
+        ("cpsat", "auto") answers a feasibility question with hidden layers, the must-differ
+        bounding pass runs (a tenth of the time left, at most 5 s) and may answer INFEASIBLE
+        with a ``must-differ`` proof (docs/exact_search.md).
     activation : {"sign", "step"}, default="sign"
         Activation of every unit.
     time_limit : float or None, default=60.0
@@ -131,9 +135,16 @@ def solve(
 
     incumbent = Incumbent(problem)
     searching = deadline.reserve(finishing_reserve(problem))
+    bound_stats: dict[str, Any] = {}
     try:
         with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
-            if problem.hidden:
+            bounded = None
+            if problem.hidden and not minimising and capabilities.bounds_first:
+                bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
+                bound_stats["must_differ"] = found.stats
+            if bounded is not None:
+                outcome = bounded
+            elif problem.hidden:
                 outcome = search.search(problem, convex, searching, incumbent, np.random.default_rng(random_state))
             elif minimising:
                 outcome = single_layer_min_errors(problem, convex, searching, incumbent)
@@ -147,6 +158,8 @@ def solve(
     except MemoryError as exc:  # the guard's up-front checks, or a failed allocation
         deadline.interrupt(str(exc) or "out of memory")
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
+    if bound_stats:
+        outcome = SearchOutcome(outcome.status, outcome.proof, {**outcome.stats, **bound_stats})
     return _finish(problem, outcome, incumbent, name, deadline)
 
 

@@ -7,38 +7,51 @@ bad input (with a message naming the file, row and column), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
 from typing import Sequence
 
 from ftprop_exact import __version__
-from ftprop_exact.commands import bench, bench_kernels, check, check_targets, min_width, report, verify_proof
 from ftprop_exact.commands.signals import leave_if_signalled
 from ftprop_exact.errors import DataError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 
-_COMMANDS = (check, check_targets, min_width, verify_proof, bench, report, bench_kernels)
+# subcommand -> module of ftprop_exact.commands; imported only when needed, so that
+# `ftprop verify-proof` on a proof that needs no solver imports none (no OR-Tools, no SciPy)
+_COMMANDS = {
+    "check": "check",
+    "check-targets": "check_targets",
+    "min-width": "min_width",
+    "verify-proof": "verify_proof",
+    "bench": "bench",
+    "report": "report",
+    "bench-kernels": "bench_kernels",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered (or just ``only``)."""
     parser = argparse.ArgumentParser(
         prog="ftprop",
         description="Exact training and feasibility checking of small hard-threshold networks.",
     )
     parser.add_argument("--version", action="version", version=f"ftprop_exact {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in _COMMANDS:
-        command.add_parser(subparsers)
+    for name, module in _COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"ftprop_exact.commands.{module}").add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = argv[0] if argv else None
+    args = build_parser(first if first in _COMMANDS else None).parse_args(argv)
     try:
         return leave_if_signalled(args.run(args))  # after a signal: exit now, no slow teardown
     except DataError as exc:

@@ -10,12 +10,16 @@ from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.network import ThresholdNetwork
+from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import Proof
+from ftprop_exact.proofs.check import check_proof
+from ftprop_exact.proofs.claim import Claim
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
 from ftprop_exact.solvers.exact.cuts import CutPool
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.registry import DEFAULT_LEARNER
+from ftprop_exact.solvers.exact.must_differ import bounding_seconds, find_incompatible_pairs, must_differ_proof
 from ftprop_exact.status import Status
 
 
@@ -82,10 +86,13 @@ def min_width(
 ) -> MinWidthResult:
     """Find the smallest hidden width (one hidden layer) that fits with zero errors.
 
-    Widths 1, 2, ... are checked in turn with the exact searcher (``cpsat``, not the default
-    portfolio: one cut pool must outlive the widths); first-layer cuts found at one width
-    are reused at the next (a cut holds for every unit, whatever the width). The
-    first FEASIBLE width is the answer, proven minimal by the INFEASIBLE proof one below.
+    First the must-differ bounding pass (:mod:`ftprop_exact.solvers.exact.must_differ`)
+    proves a lower bound ``k`` (a set of ``k`` pairwise-incompatible must-differ pairs: every
+    width below ``k`` is infeasible, with a proof checked by the one checker). Then widths
+    ``k``, ``k + 1``, ... are checked in turn with the exact searcher (``cpsat``, not the default
+    portfolio: one cut pool must outlive the widths); first-layer cuts found
+    at one width are reused at the next (a cut holds for every unit, whatever the width).
+    The first FEASIBLE width is the answer, proven minimal by the INFEASIBLE proof one below.
 
     Parameters
     ----------
@@ -107,10 +114,11 @@ def min_width(
     data = X if isinstance(X, Dataset) else make_dataset(X, y)
     deadline = deadline if deadline is not None else Deadline(time_limit)
     pool = CutPool()
-    lower, upper, network, proof = 1, None, None, None
+    lower, proof = _must_differ_bound(data, activation, deadline)
+    upper, network = None, None
     per_width: dict[int, Result] = {}
     seconds: dict[int, float] = {}
-    for width in range(1, max_width + 1):
+    for width in range(lower, max_width + 1):
         if deadline.expired():
             break
         started = deadline.elapsed()
@@ -135,3 +143,17 @@ def min_width(
             break
     found = upper if upper is not None and upper == lower else None
     return MinWidthResult(found, lower, upper, network, proof if lower > 1 else None, per_width, seconds)
+
+
+def _must_differ_bound(data: Dataset, activation: str, deadline: Deadline) -> tuple[int, Proof | None]:
+    """The must-differ lower bound on the width and its proof (checked here), or ``(1, None)``."""
+    problem = Problem.build(data, (1,), activation)
+    if problem.conflict is not None:
+        return 1, None  # the first width's check answers with the conflict
+    found = find_incompatible_pairs(problem, Deadline(bounding_seconds(deadline), parent=deadline))
+    if found.bound < 2:
+        return 1, None
+    proof = must_differ_proof(problem, found, width=found.bound - 1)
+    if not check_proof(proof, data, Claim.of(data, (found.bound - 1,), activation), fingerprint=problem.fingerprint).ok:
+        return 1, None  # never happens: every certificate was verified when it was found
+    return found.bound, proof

@@ -39,6 +39,10 @@ class Capabilities:
         learner that decides non-separability (:func:`require_deciding_learner`).
     weights : tuple of str, default=("real",)
         Weight domains of the networks it searches (the ``weights`` field of a proof's claim).
+    bounds_first : bool, default=False
+        True when ``solve`` runs the must-differ bounding pass before it on feasibility
+        questions with hidden layers (:mod:`ftprop_exact.solvers.exact.must_differ`; the
+        exact searchers ``cpsat`` and ``auto``, never the brute-force oracle).
     options : tuple of str, default=()
         Constructor options the command line forwards when given: ``"threads"`` (workers)
         and ``"max_weight"`` (a cap on the modelled integer weights; an infeasible answer
@@ -54,6 +58,7 @@ class Capabilities:
     activations: tuple[str, ...] = ACTIVATIONS
     proves: bool = False
     weights: tuple[str, ...] = WEIGHT_DOMAINS
+    bounds_first: bool = False
     options: tuple[str, ...] = ()
 
 

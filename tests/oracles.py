@@ -83,3 +83,29 @@ def single_layer_min_errors(X: np.ndarray, Y: np.ndarray) -> int:
             if all(separable_by_enumeration(X[keep], Y[keep, k]) for k in range(Y.shape[1])):
                 return size
     return m
+
+
+def min_distinguishing_width(X: np.ndarray, Y: np.ndarray) -> int | None:
+    """Fewest first-layer units whose code differs on every two differently labelled rows.
+
+    Every network (any depth) needs at least this many first-layer units; the must-differ
+    bound may never exceed it. Columns are enumerated (row 0 fixed to +1: a unit and its
+    negation separate the same pairs) and decided by :func:`separable_by_enumeration`;
+    then widths 1, 2, ... by the sets of pairs reachable with that many columns. None when
+    no width works (identical rows with different labels).
+    """
+    m = X.shape[0]
+    Y = np.asarray(Y).reshape(m, -1)
+    pairs = [(a, b) for a in range(m) for b in range(a + 1, m) if not np.array_equal(Y[a], Y[b])]
+    full = (1 << len(pairs)) - 1
+    masks = set()
+    for bits in itertools.product((1, -1), repeat=m - 1):
+        t = np.array((1,) + bits)
+        if separable_by_enumeration(X, t):
+            masks.add(sum(1 << k for k, (a, b) in enumerate(pairs) if t[a] != t[b]))
+    reached = {0}
+    for width in range(1, m + 1):
+        reached = {r | c for r in reached for c in masks}
+        if full in reached:
+            return width
+    return None

@@ -48,6 +48,18 @@ def parity3():
     return make_dataset(X, X.sum(axis=1).astype(int) % 2, name="parity3")
 
 
+def _master_alone(data, hidden):
+    """The CP-SAT searcher without the bounding pass in front (its master adds differ pairs)."""
+    from ftprop_exact.budget import Deadline
+    from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
+    from ftprop_exact.solvers.search_base import Incumbent
+
+    problem = Problem.build(data, hidden)
+    outcome = CPSATSearcher(threads=1).search(problem, LPLearner(), Deadline(30), Incumbent(problem), np.random.default_rng(0))
+    assert outcome.proof is not None and outcome.proof.differ_pairs
+    return outcome
+
+
 def _proofs():
     """(name, data, proof) for every proof kind, made by the real searchers."""
     xor = make_dataset(XOR_X, XOR_Y, name="xor")
@@ -55,6 +67,7 @@ def _proofs():
     noisy = make_dataset([[0.0], [1.0], [2.0], [3.0], [4.0]], [0, 1, 0, 1, 1], name="noisy")
     p3 = parity3()
     xor_among = make_dataset(np.vstack([[[5.0, 6.0], [6.0, 5.0], [7.0, 7.0]], XOR_X]), [0, 0, 0, *XOR_Y], name="xor-among")
+    line = make_dataset([[0.0, 1.0], [2.0, 2.0], [4.0, 3.0], [6.0, 4.0], [8.0, 5.0]], [0, 1, 0, 1, 0], name="line")
     cases = [
         ("duplicate-conflict", conflict, solve(conflict, hidden=[2]).proof),
         ("single-layer", xor, solve(xor, hidden=[]).proof),
@@ -63,6 +76,8 @@ def _proofs():
         ("cpsat-min-errors", noisy, solve(noisy, hidden=[1], searcher="cpsat", objective="min_errors").proof),
         ("exhaustive", xor, solve(xor, hidden=[1], searcher="brute").proof),
         ("subset", xor_among, solve(xor_among, hidden=[1], searcher=_active_cpsat(), time_limit=60).proof),
+        ("must-differ", line, solve(line, hidden=[3]).proof),
+        ("cpsat-differ-pairs", line, _master_alone(line, (3,)).proof),
     ]
     for name, data, proof in cases:
         assert proof is not None and check_proof(proof, data).ok, name

@@ -9,7 +9,7 @@ from ftprop_exact import __version__, progress
 from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.commands import output
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden
 from ftprop_exact.commands.signals import interrupt_on_signals
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
@@ -23,19 +23,6 @@ from ftprop_exact.solvers.active_set import AUTO_MIN_ROWS, ROWS_MODES
 T = TypeVar("T")
 
 HELP = "decide whether a sign network of the given hidden widths fits the data with zero errors"
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """Parse ``"3"`` or ``"3,2"`` into hidden widths (``"0"`` or ``""``: no hidden layer)."""
-    if text.strip() in ("", "0"):
-        return ()
-    try:
-        widths = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive integers like 3 or 3,2; got {text!r}") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"hidden widths must be positive; got {text!r}")
-    return widths
 
 
 def _positive(text: str, unit: str, what: str) -> float:

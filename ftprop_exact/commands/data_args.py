@@ -29,3 +29,19 @@ def describe(data: Dataset) -> str:
         f"data: {data.name}: {data.n_examples} examples, {data.n_features} features, "
         f"classes {list(data.classes)}"
     )
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Parse ``"3"`` or ``"3,2"`` into hidden widths (``"0"`` or ``""``: no hidden layer).
+
+    Here rather than in ``check`` so that ``verify-proof`` imports no searcher.
+    """
+    if text.strip() in ("", "0"):
+        return ()
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hidden widths must be positive integers like 3 or 3,2; got {text!r}") from None
+    if any(w < 1 for w in widths):
+        raise argparse.ArgumentTypeError(f"hidden widths must be positive; got {text!r}")
+    return widths

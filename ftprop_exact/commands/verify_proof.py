@@ -7,8 +7,7 @@ from dataclasses import replace
 
 from ftprop_exact import __version__, progress
 from ftprop_exact.commands import output
-from ftprop_exact.commands.check import parse_hidden
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.check import ProofCheck, check_proof

@@ -28,6 +28,8 @@ _EXPORTS = {
     "ExhaustiveProof": "exhaustive",
     "ConflictSet": "hitting_set",
     "HittingSetProof": "hitting_set",
+    "Incompatibility": "must_differ",
+    "MustDifferProof": "must_differ",
     "load_proof": "io",
     "proof_from_dict": "io",
     "save_proof": "io",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,9 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields
 from ftprop_exact.proofs.certificate import Certificate, parse_fraction, verify_certificate
 from ftprop_exact.proofs.claim import Claim
-from ftprop_exact.proofs.master import MasterModel, master_spec
+
+if TYPE_CHECKING:  # the master (CP-SAT) is imported only to rebuild one
+    from ftprop_exact.proofs.master import MasterModel
 
 FIRST_LAYER_MODES = ("exact", "cuts")
 
@@ -79,11 +81,16 @@ class CPSATProof(ProofBase):
         Whether layer 1 was modelled with integer weights (Boolean data) or by cuts.
     cuts : tuple of ProofCut
         First-layer cuts used by the final master.
+    differ_pairs : tuple of (int, int)
+        Differently labelled rows (of the data as given) whose codes the master kept apart
+        at every hidden layer (implied constraints; the checker confirms the labels differ).
+        Written only when non-empty.
     """
 
     claim: Claim
     first_layer: str
     cuts: tuple[ProofCut, ...]
+    differ_pairs: tuple[tuple[int, int], ...] = ()
     kind: str = "cpsat-benders"
     cheap = False
 
@@ -99,20 +106,31 @@ class CPSATProof(ProofBase):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (re-checkable with ``ftprop verify-proof``)."""
-        return {
+        document = {
             "kind": self.kind,
             "claim": self.claim.to_dict(),
             "first_layer": self.first_layer,
             "cuts": [c.to_dict() for c in self.cuts],
         }
+        if self.differ_pairs:
+            document["differ_pairs"] = [[int(a), int(b)] for a, b in self.differ_pairs]
+        return document
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CPSATProof:
-        """Inverse of :meth:`to_dict` (strict: exactly these fields)."""
-        d = parse_fields(d, "cpsat-benders", ("first_layer", "cuts"))
+        """Inverse of :meth:`to_dict` (strict: exactly these fields, ``differ_pairs`` optional)."""
+        optional = isinstance(d, dict) and "differ_pairs" in d
+        d = parse_fields(d, "cpsat-benders", ("first_layer", "cuts", "differ_pairs") if optional else ("first_layer", "cuts"))
         if not isinstance(d["cuts"], list):
             raise ValueError("cuts must be a list")
-        return cls(Claim.from_dict(d["claim"]), str(d["first_layer"]), tuple(ProofCut.from_dict(c) for c in d["cuts"]))
+        pairs = d["differ_pairs"] if optional else []
+        if optional and (not isinstance(pairs, list) or not pairs):
+            raise ValueError("differ_pairs must be a non-empty list of row pairs (or absent)")
+        differ = tuple(int_list(p, "a differ pair") for p in pairs)
+        if any(len(p) != 2 for p in differ):
+            raise ValueError("every differ pair names two rows")
+        cuts = tuple(ProofCut.from_dict(c) for c in d["cuts"])
+        return cls(Claim.from_dict(d["claim"]), str(d["first_layer"]), cuts, tuple((p[0], p[1]) for p in differ))
 
     def structure_problem(self) -> str | None:
         """The master needs a hidden layer and a known first-layer mode."""
@@ -150,6 +168,8 @@ def failing_cut(cuts: tuple[ProofCut, ...], X: np.ndarray) -> str | None:
 
 def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
     """The master implied by the data and the proof's claim (bounds recomputed), with its cuts."""
+    from ftprop_exact.proofs.master import MasterModel, master_spec
+
     claim = proof.claim
     minimising = claim.objective == "min_errors"
     problem = Problem.build(data, claim.hidden, claim.activation, merge="examples" if minimising else "features")
@@ -164,4 +184,8 @@ def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
         if not all(r in position for r in cut.rows):
             raise ValueError(f"cut rows {list(cut.rows)} are not first occurrences of distinct rows")
         master.add_cut(tuple(position[r] for r in cut.rows), cut.signs)
+    for a, b in proof.differ_pairs:
+        if a not in position or b not in position:
+            raise ValueError(f"differ pair {[a, b]}: not first occurrences of distinct rows")
+        master.add_differ_pair(position[a], position[b])  # refuses same labels and error literals
     return master

@@ -33,6 +33,7 @@ from ortools.sat.python import cp_model
 from ftprop_exact import progress
 from ftprop_exact.budget import check_interrupt, stop_requested
 from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.must_differ import label_classes
 
 LEX_PREFIX_MAX = 30  # rows in the unit-order key (the key must fit in an int64)
 
@@ -94,6 +95,12 @@ class MasterSpec:
     max_errors : int or None
         With ``error_weights``: the total cost may not exceed this (used to re-check a lower
         bound: the master with ``max_errors = bound - 1`` must be infeasible).
+    must_differ : bool
+        Add the distinct-code constraints: every two differently labelled rows get different
+        codes from every hidden layer (implied by the claim when every row must be fitted).
+    differ_pairs : list of (int, int)
+        The same constraints for these pairs only (differently labelled rows; recorded in
+        proofs, like the cuts).
     """
 
     Y: np.ndarray
@@ -104,6 +111,8 @@ class MasterSpec:
     cuts: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
     error_weights: np.ndarray | None = None
     max_errors: int | None = None
+    must_differ: bool = False
+    differ_pairs: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -144,6 +153,11 @@ class MasterModel:
         for d in range(1, len(spec.hidden) + 1):
             previous = self.targets[d - 1]
             self._add_layer(lambda i, p, prev=previous: prev[i][p], spec.hidden[d - 1], d)
+        if spec.must_differ:
+            for a, b in must_differ_pairs(spec.Y):
+                self._add_distinct_codes(a, b)
+        for a, b in spec.differ_pairs:
+            self._add_distinct_codes(a, b)
         for rows, signs in spec.cuts:
             self._add_cut_clauses(rows, signs)
 
@@ -165,6 +179,22 @@ class MasterModel:
             ]
             for j in range(len(keys) - 1):
                 self.model.add(keys[j] >= keys[j + 1])  # permutation symmetry
+
+    def _add_distinct_codes(self, a: int, b: int) -> None:
+        """Rows ``a`` and ``b`` (differently labelled) differ in some unit of every hidden layer.
+
+        A network maps rows with equal codes at layer ``d`` to equal outputs, so when every
+        row must be classified correctly these constraints hold in every solution (implied
+        constraints: they only prune). Literal ``diff`` implies ``t_a != t_b`` for one unit.
+        """
+        for layer in self.targets:
+            diffs = []
+            for j in range(len(layer[0])):
+                diff = self.model.new_bool_var("")
+                self.model.add_bool_or([layer[a][j], layer[b][j]]).only_enforce_if(diff)
+                self.model.add_bool_or([~layer[a][j], ~layer[b][j]]).only_enforce_if(diff)
+                diffs.append(diff)
+            self.model.add_bool_or(diffs)
 
     def _unit_targets(self, d: int, j: int) -> Callable[[int], object]:
         """Row -> the unit's target: a literal for hidden layers, +-1 for the output layer."""
@@ -218,6 +248,20 @@ class MasterModel:
         """Add a first-layer cut (recorded in the spec, so proofs include it)."""
         self.spec.cuts.append((tuple(rows), tuple(signs)))
         self._add_cut_clauses(rows, signs)
+
+    def add_differ_pair(self, a: int, b: int) -> None:
+        """Add distinct codes for one pair (recorded in the spec, so proofs include it).
+
+        Raises
+        ------
+        ValueError
+            When the rows have the same label (the constraint would not be implied) or
+            errors are allowed.
+        """
+        if self.errors is not None or np.array_equal(self.spec.Y[a], self.spec.Y[b]) or a == b:
+            raise ValueError(f"rows {a} and {b}: distinct codes are implied only for differently labelled rows, every row fitted")
+        self.spec.differ_pairs.append((int(a), int(b)))
+        self._add_distinct_codes(a, b)
 
     def exclude_first_layer_column(self, column: np.ndarray) -> None:
         """Forbid one whole first-layer column (and its negation) for every unit.
@@ -344,7 +388,16 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     mode = "exact" if encoded is not None else "cuts"
     fan_in_0 = problem.X.shape[1] if encoded is None else encoded.shape[1]
     check_model_size(problem, fan_in_0, mode, max_weight)
+    # distinct codes for every pair: with an exact first layer and two or more hidden layers
+    # (parity 4 at [3, 3]: 0.7 s instead of unknown at 60 s). Not with error literals (a
+    # wrong row may share a code); not for one exact layer, where the output layer implies
+    # them directly and they only slowed CP-SAT down (parity 5 at width 4, one worker: 127 s
+    # without, over 150 s with); not with Benders cuts, where they slowed feasible searches
+    # down (fewer master solves); there the searcher adds them for chosen pairs (differ_pairs)
+    useful = objective == "feasibility" and mode == "exact" and len(problem.hidden) > 1
+    pairs = must_differ_pair_count(problem.Y) if useful else 0
     spec = MasterSpec(
+        must_differ=0 < pairs * sum(problem.hidden) <= MAX_DISTINCT_CODE_LITERALS,
         Y=np.asarray(problem.Y),
         hidden=problem.hidden,
         weight_bounds=default_weight_bounds(fan_in_0, problem.hidden, max_weight),
@@ -355,6 +408,19 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     return spec, mode
 
 
+def must_differ_pair_count(Y: np.ndarray) -> int:
+    """How many two rows have different label vectors."""
+    counts = np.bincount(label_classes(Y)).astype(np.int64)
+    return int((counts.sum() ** 2 - (counts**2).sum()) // 2)
+
+
+def must_differ_pairs(Y: np.ndarray) -> list[tuple[int, int]]:
+    """Every two rows ``a < b`` with different label vectors, in order."""
+    classes = label_classes(Y)
+    return [(a, b) for a in range(len(classes)) for b in range(a + 1, len(classes)) if classes[a] != classes[b]]
+
+
+MAX_DISTINCT_CODE_LITERALS = 100_000  # differently labelled row pairs x hidden units, beyond: none
 MAX_WEIGHT_BOUND = 2**62  # CP-SAT's integer domains are 64-bit
 MAX_TARGET_LITERALS = 2_000_000  # distinct rows x hidden units
 

@@ -25,6 +25,7 @@ from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, c
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
+from ftprop_exact.solvers.exact.must_differ import cached_incompatible_pairs
 from ftprop_exact.solvers.exact.sizing import master_refusal
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome, require_deciding_learner, try_targets
 from ftprop_exact.status import Status
@@ -80,7 +81,7 @@ class CPSATSearcher:
     """
 
     name = "cpsat"
-    capabilities = Capabilities(objectives=OBJECTIVES, proves=True, options=("threads", "max_weight"))
+    capabilities = Capabilities(objectives=OBJECTIVES, proves=True, bounds_first=True, options=("threads", "max_weight"))
 
     def __init__(
         self,
@@ -145,6 +146,8 @@ class CPSATSearcher:
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_build": str(stop)})
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
+            if spec.error_weights is None:
+                stats["incompatibility_cuts"] = self._seed_incompatibilities(problem, master, deadline)
             for cut in self.cut_pool:
                 master.add_cut(cut.rows, cut.signs)
         hint = self.hint if self.hint is not None else incumbent.hidden_targets
@@ -198,6 +201,25 @@ class CPSATSearcher:
             if incumbent.errors <= lower_bound:  # the bound caught up with the incumbent
                 return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
+
+    def _seed_incompatibilities(self, problem: Problem, master: MasterModel, deadline: Deadline) -> int:
+        """Pairwise-incompatible must-differ pairs into the master: distinct codes and cuts.
+
+        The pairs come from the must-differ pass (:mod:`ftprop_exact.solvers.exact.must_differ`),
+        time-boxed to a second. Each pair gets the distinct-code constraints (some unit of
+        every hidden layer separates it); the certified incompatibilities go to the cut pool
+        ("no unit separates these two pairs"), so each first-layer unit separates at most one
+        pair of the clique. Returns the cuts found.
+        """
+        found = cached_incompatible_pairs(problem, Deadline(min(1.0, 0.05 * deadline.remaining()), parent=deadline))
+        if found.bound < 2:
+            return 0
+        for a, b in found.pairs:
+            master.add_differ_pair(a, b)
+        cuts = found.cuts()
+        for cut in cuts:
+            self.cut_pool.add(cut)
+        return len(cuts)
 
     @progress.in_phase("LP cuts")
     def _separate(
@@ -253,7 +275,8 @@ class CPSATSearcher:
             original = tuple(int(problem.row_index[r]) for r in rows)
             cuts.append(ProofCut(rows=original, signs=signs, multipliers=cert.multipliers))
         cap = self.max_weight if capped(spec, problem, self.max_weight) else None
-        return CPSATProof(problem.claim(lower_bound, cap), mode, tuple(cuts))
+        pairs = tuple((int(problem.row_index[a]), int(problem.row_index[b])) for a, b in spec.differ_pairs)
+        return CPSATProof(problem.claim(lower_bound, cap), mode, tuple(cuts), pairs)
 
     def _infeasible(self, problem: Problem, spec: MasterSpec, mode: str, stats: dict[str, Any]) -> SearchOutcome:
         """Package the proof; a weight cap makes it a bounded proof and the answer UNKNOWN."""
