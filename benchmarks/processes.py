@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from typing import Collection
 
 __all__ = ["descendants", "kill_descendants"]
 
@@ -40,8 +41,9 @@ def _parent_links() -> dict[int, int]:
     return links
 
 
-def descendants(pid: int | None = None) -> list[int]:
-    """Every process below ``pid`` (default: this process), children first.
+def descendants(pid: int | None = None, exclude: Collection[int] = ()) -> list[int]:
+    """Every process below ``pid`` (default: this process), children first, leaving out the
+    processes in ``exclude`` and everything below them.
 
     Examples
     --------
@@ -59,21 +61,24 @@ def descendants(pid: int | None = None) -> list[int]:
     found: list[int] = []
     frontier = [root]
     while frontier:
-        below = [c for p in frontier for c in children.get(p, ()) if c != root]
+        below = [c for p in frontier for c in children.get(p, ()) if c != root and c not in exclude]
         found += below
         frontier = below
     return found
 
 
-def kill_descendants(pid: int | None = None, rounds: int = 20, pause: float = 0.05) -> int:
+def kill_descendants(pid: int | None = None, rounds: int = 20, pause: float = 0.05, exclude: Collection[int] = ()) -> int:
     """SIGKILL every process below ``pid`` until none is left (a parent may spawn more meanwhile).
+
+    Processes in ``exclude`` and their subtrees are spared (e.g. the children a host program
+    had before it started a benchmark).
 
     Returns the number of processes signalled. Zombies (killed, not yet reaped by their
     parent) count as gone.
     """
     signalled: set[int] = set()
     for _ in range(rounds):
-        alive = [p for p in descendants(pid) if not _zombie(p)]
+        alive = [p for p in descendants(pid, exclude) if not _zombie(p)]
         if not alive:
             break
         for p in alive:

@@ -160,6 +160,10 @@ def solve(
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
     if bound_stats:
         outcome = SearchOutcome(outcome.status, outcome.proof, {**outcome.stats, **bound_stats})
+    if minimising and outcome.status is Status.INFEASIBLE:
+        # a searcher that does not minimise errors answered the feasibility question ("no
+        # network has zero errors"): not the fewest-errors answer asked for
+        outcome = SearchOutcome(Status.UNKNOWN, None, {**outcome.stats, "answered": "feasibility"})
     return _finish(problem, outcome, incumbent, name, deadline)
 
 

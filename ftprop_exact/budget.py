@@ -190,6 +190,12 @@ def stop_requested() -> bool:
     return any(deadline.expired() for deadline in _IN_FORCE.get())
 
 
+def time_left_in_force() -> float | None:
+    """Seconds until the first deadline in force passes (None: none in force, or no limit)."""
+    left = min((deadline.remaining() for deadline in _IN_FORCE.get()), default=math.inf)
+    return None if not math.isfinite(left) else max(0.0, left)
+
+
 def check_interrupt() -> None:
     """Raise :class:`Interrupted` if a deadline in force passed or was interrupted (cheap: poll
     it in long loops)."""

@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = argv[0] if argv else None
     args = build_parser(first if first in _COMMANDS else None).parse_args(argv)
     try:
-        return leave_if_signalled(args.run(args))  # after a signal: exit now, no slow teardown
+        return args.run(args)
     except DataError as exc:
         print(f"ftprop: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -73,5 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def console_main() -> None:
+    """The ``ftprop`` console entry point: :func:`main`, then exit with its code.
+
+    After a run that a signal ended, it exits at once (``os._exit``, after flushing the
+    answer) instead of waiting for abandoned native calls; :func:`main` itself always
+    returns, so a host program calling it keeps running.
+    """
+    sys.exit(leave_if_signalled(main()))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

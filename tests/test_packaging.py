@@ -25,4 +25,4 @@ def test_wheel_installs_nothing_generic_at_the_top_level(tmp_path):
     assert "ftprop_exact/examples/xor.csv" in names
     assert "ftprop_exact/commands/check.py" in names and "ftprop_exact/proofs/check.py" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "ftprop = ftprop_exact.cli:main" in entry_points
+    assert "ftprop = ftprop_exact.cli:console_main" in entry_points

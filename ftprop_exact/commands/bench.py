@@ -101,8 +101,11 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         return _list(instances)
     out_dir = args.out or os.path.join("bench-out", args.suite)
+    from ftprop_exact.benchmarks.processes import descendants
+
+    _STARTED_WITH[:] = descendants()  # a host program's own children are never killed
     try:
-        with on_signals(_stop_runs, "stopping every run; finished results are kept"):
+        with on_signals(_stop_runs, "stopping every run; finished results are kept", before_exit=_kill_runs):
             summary = run_benchmark(
                 instances, solvers, out_dir, seeds=args.seeds, jobs=args.jobs, dask=args.dask, resume=args.resume,
                 threads=args.threads, memory_mb=args.memory_mb, suite=args.suite,
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         from ftprop_exact.benchmarks.processes import kill_descendants
         from ftprop_exact.benchmarks.results import finished_keys, results_path
 
-        kill_descendants()  # any a worker pool started while it was being stopped
+        kill_descendants(exclude=_STARTED_WITH)  # any a worker pool started while it was being stopped
         kept = len(finished_keys(results_path(out_dir)))
         output.log(f"stopped by {signal.Signals(stop.signum).name}: {kept} finished runs kept in "
                    f"{results_path(out_dir)}; continue with: ftprop bench ... --out {out_dir} --resume")
@@ -139,9 +142,18 @@ class _Stopped(BaseException):
         self.signum = signum
 
 
-def _stop_runs(signum: int) -> None:
-    """First SIGINT/SIGTERM: kill every process below this one, then unwind the driver."""
+_STARTED_WITH: list[int] = []
+"""The processes below this one when the benchmark started (spared when it is stopped)."""
+
+
+def _kill_runs() -> None:
+    """Kill every process the benchmark started (its runs and worker pools)."""
     from ftprop_exact.benchmarks.processes import kill_descendants
 
-    kill_descendants()
+    kill_descendants(exclude=_STARTED_WITH)
+
+
+def _stop_runs(signum: int) -> None:
+    """First SIGINT/SIGTERM: kill every process the benchmark started, then unwind the driver."""
+    _kill_runs()
     raise _Stopped(signum)

@@ -51,7 +51,7 @@ def _is_terminal() -> bool:
 
 
 @contextmanager
-def on_signals(first: Callable[[int], None], what: str) -> Iterator[None]:
+def on_signals(first: Callable[[int], None], what: str, before_exit: Callable[[], None] | None = None) -> Iterator[None]:
     """Within the block, the first SIGINT/SIGTERM calls ``first(signum)``; a second exits at once.
 
     Parameters
@@ -60,6 +60,8 @@ def on_signals(first: Callable[[int], None], what: str) -> Iterator[None]:
         Called (in the main thread, from the handler) with the first signal's number.
     what : str
         What the first signal does, for the message (e.g. "stopping with the best so far").
+    before_exit : callable, optional
+        Called before a second signal exits the process (e.g. to kill child processes).
     """
     _received.clear()
 
@@ -67,6 +69,8 @@ def on_signals(first: Callable[[int], None], what: str) -> Iterator[None]:
         name = signal.Signals(signum).name
         if _received:
             _say(f"second {name}: exiting at once (exit code {exit_code(signum)})")
+            if before_exit is not None:
+                before_exit()
             os._exit(exit_code(signum))
         _received.append(signum)
         _say(f"{name}: {what} (send it again to exit at once)")

@@ -24,6 +24,8 @@ from typing import Sequence
 import flint
 import numpy as np
 
+from ftprop_exact.budget import check_interrupt
+
 
 @dataclass(frozen=True)
 class Certificate:
@@ -271,6 +273,7 @@ def decide_exactly(A: np.ndarray, t: np.ndarray, candidate_rows: Sequence[int]) 
     width = k + n_eq
     cost = [Fraction(int(j >= k)) for j in range(width)]
     while True:
+        check_interrupt()  # a run whose deadline (in force) passed stops here (a no-op otherwise)
         reduced = [cost[j] - sum(cost[basis[i]] * tableau[i][j] for i in range(n_eq)) for j in range(width)]
         entering = next((j for j in range(width) if reduced[j] < 0), None)
         if entering is None:

@@ -18,19 +18,18 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint
-from scipy.optimize import milp as _milp
 from scipy.sparse import coo_matrix
 
-from ftprop_exact.budget import Deadline, interruptible
+from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.master import muroga_bound
-from ftprop_exact.solvers.learners.lp import abandoned_highs_result, power_of_two_scale
+from ftprop_exact.solvers.learners.highs import milp
+from ftprop_exact.solvers.learners.lp import power_of_two_scale
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
 
-milp = interruptible(_milp, abandoned_highs_result)  # at the deadline, stop waiting for HiGHS at once
 
 
 class _Builder:

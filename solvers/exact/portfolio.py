@@ -135,7 +135,8 @@ class PortfolioSearcher:
             stats["rounds"] += 1
             for phase in phases:
                 round_deadline = Deadline(budget, parent=deadline)
-                outcome = searchers[phase].search(problem, learner, round_deadline, incumbent, rng)
+                with round_deadline.in_force():  # its LPs and model builds stop with the round
+                    outcome = searchers[phase].search(problem, learner, round_deadline, incumbent, rng)
                 _accumulate(stats, f"{phase}_", outcome.stats)
                 lower_bound = max(lower_bound, int(outcome.stats.get("lower_bound", 0)))
                 if lower_bound:  # the portfolio's bound is the best CP-SAT proved in any round
@@ -173,7 +174,8 @@ class PortfolioSearcher:
 
         def run_exact() -> None:
             try:
-                box["outcome"] = outcome = exact.search(problem, learner, exact_deadline, incumbent, exact_rng)
+                with exact_deadline.in_force():  # stopped by local search's answer: LPs, model build too
+                    box["outcome"] = outcome = exact.search(problem, learner, exact_deadline, incumbent, exact_rng)
                 if _answered(outcome) or not math.isfinite(deadline.remaining()):
                     # answered, or gave up with no time limit to end local search: stop it
                     local_deadline.interrupt()
@@ -187,7 +189,8 @@ class PortfolioSearcher:
         worker.start()
         local_outcome: SearchOutcome | None = None
         try:
-            local_outcome = local.search(problem, learner, local_deadline, incumbent, rng)
+            with local_deadline.in_force():
+                local_outcome = local.search(problem, learner, local_deadline, incumbent, rng)
         finally:
             if local_outcome is None or local_outcome.status is not Status.UNKNOWN:
                 exact_deadline.interrupt()  # local search answered, failed or was interrupted

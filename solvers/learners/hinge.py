@@ -24,9 +24,9 @@ import warnings
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 
 from ftprop_exact.rows import group_identical_rows
+from ftprop_exact.solvers.learners.highs import linprog
 
 __all__ = ["LP_ROWS", "SVM_C", "fit_hinge", "liblinear_epochs"]
 

@@ -18,12 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import OptimizeResult
-from scipy.optimize import linprog as _linprog
-
-from ftprop_exact.budget import interruptible
+from ftprop_exact.budget import Interrupted, stop_requested
 from ftprop_exact.rows import RowGroups, group_identical_rows
+from ftprop_exact.solvers.learners.highs import abandoned_highs_result, linprog  # noqa: F401  (re-exported)
 from ftprop_exact.solvers.learners.hinge import fit_hinge  # noqa: F401  (re-exported: its old home)
 from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.proofs.certificate import (
@@ -35,14 +32,6 @@ from ftprop_exact.proofs.certificate import (
 from fractions import Fraction
 
 
-
-def abandoned_highs_result() -> OptimizeResult:
-    """What a HiGHS call abandoned at the deadline answers: status 1 (a limit reached), no solution."""
-    return OptimizeResult(x=None, status=1, success=False, message="abandoned: the deadline passed or was interrupted")
-
-
-# when the solve's deadline passes or is interrupted, stop waiting for HiGHS at once
-linprog = interruptible(_linprog, abandoned_highs_result)
 
 _SEPARABLE_TOL = 1e-9  # scaled margin at or below this counts as "maybe not separable"
 _VIOLATION_TOL = 1e-9
@@ -186,7 +175,7 @@ class LPLearner:
             return _certified(prepared.A, t, conflict)
         rows, w_scaled, b = self._row_generation(prepared.scaled, t_unique)
         verdict = self._verified(prepared, t, t_unique, rows, w_scaled, b)
-        if verdict is None:
+        if verdict is None and not stop_requested():
             # LP solvers can be wrong near degeneracy (even claim infeasibility of a
             # separable problem): re-solve on all rows with the dual simplex, max margin.
             # Certificates were already sought on all rows, so only a separator is new here.
@@ -217,8 +206,11 @@ class LPLearner:
                 return _certified(prepared.A, t, cert)
         # ill-conditioned data: decide exactly in rational arithmetic when that is cheap
         exact_rows = all_rows if all_rows.size * (prepared.A.shape[1] + 2) <= _EXACT_SIMPLEX_CELLS else rows
-        if exact_rows.size * (prepared.A.shape[1] + 2) <= _EXACT_SIMPLEX_CELLS:
-            decision = decide_exactly(prepared.unique, t_unique, exact_rows)
+        if exact_rows.size * (prepared.A.shape[1] + 2) <= _EXACT_SIMPLEX_CELLS and not stop_requested():
+            try:  # polls the deadline in force every pivot: a stopped run leaves the unit undecided
+                decision = decide_exactly(prepared.unique, t_unique, exact_rows)
+            except Interrupted:
+                return None
             if decision.certificate is not None:
                 return _certified(prepared.A, t, _to_original_rows(prepared, decision.certificate))
             if decision.weights is not None:
