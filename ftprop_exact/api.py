@@ -35,6 +35,8 @@ def solve(
     random_state: int = 0,
     deadline: Deadline | None = None,
     objective: str = "feasibility",
+    dask: str | None = None,
+    dask_workers: int | None = None,
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -70,6 +72,13 @@ def solve(
         optimum (the searchers whose ``capabilities.objectives`` include it, ``cpsat`` and
         ``auto``; the others return their best network).
         Duplicate rows with different labels are then allowed.
+    dask : str, optional
+        Split the exact search (searcher ``"cpsat"`` or ``"auto"``) into cubes and run them
+        on a Dask cluster: ``"local"`` (a LocalCluster of ``dask_workers`` workers) or a
+        scheduler address (:class:`~ftprop_exact.solvers.exact.dask_cubes.DaskCubeSearcher`;
+        an INFEASIBLE answer carries a ``cubes`` proof). Needs the ``dask`` extra.
+    dask_workers : int, optional
+        Workers of the local cluster (default: available cores, at most 8).
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -89,6 +98,10 @@ def solve(
     minimising = objective == "min_errors"
     problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
     deadline = deadline if deadline is not None else Deadline(time_limit)
+    if dask is not None:
+        from ftprop_exact.solvers.exact.dask_cubes import dask_cube_searcher  # imports OR-Tools
+
+        searcher = dask_cube_searcher(searcher, objective, dask, dask_workers, searcher_options)
     capabilities = capabilities_of(searcher)
     if minimising and isinstance(searcher, str) and objective in capabilities.objectives:
         searcher_options = {**searcher_options, "objective": objective}

@@ -146,8 +146,14 @@ def failing_cut(cuts: tuple[ProofCut, ...], X: np.ndarray) -> str | None:
     return None
 
 
-def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
-    """The master implied by the data and the proof's claim (bounds recomputed), with its cuts."""
+def rebuild_master(
+    proof: CPSATProof, data: Dataset, fixed: tuple[tuple[int, int, int, int], ...] = ()
+) -> MasterModel:
+    """The master implied by the data and the proof's claim (bounds recomputed), with its cuts.
+
+    ``fixed``: hidden targets ``(layer, unit, row, value)`` to fix (a cube of a cubes
+    proof; layers from 1, rows of the data as given, values +-1).
+    """
     claim = proof.claim
     minimising = claim.objective == "min_errors"
     problem = Problem.build(data, claim.hidden, claim.activation, merge="examples" if minimising else "features")
@@ -162,4 +168,8 @@ def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
         if not all(r in position for r in cut.rows):
             raise ValueError(f"cut rows {list(cut.rows)} are not first occurrences of distinct rows")
         master.add_cut(tuple(position[r] for r in cut.rows), cut.signs)
+    for layer, unit, row, value in fixed:
+        if row not in position:
+            raise ValueError(f"cube literal row {row} is not the first occurrence of a distinct row")
+        master.fix_target(layer - 1, position[row], unit, value)
     return master

@@ -126,7 +126,7 @@ class CPSATSearcher:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
-        master = MasterModel(spec)
+        master = self._new_master(spec)
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
         if mode == "cuts":
             for cut in self.cut_pool:
@@ -181,6 +181,10 @@ class CPSATSearcher:
             if incumbent.errors <= lower_bound:  # the bound caught up with the incumbent
                 return self._optimal(problem, spec, mode, stats, incumbent)
         return SearchOutcome(Status.UNKNOWN, stats=stats)
+
+    def _new_master(self, spec: MasterSpec) -> MasterModel:
+        """The master of one search (a hook: cube-and-conquer fixes a cube's targets here)."""
+        return MasterModel(spec)
 
     def _separate(
         self, problem: Problem, learner: SeparabilityLearner, T1: np.ndarray, master: MasterModel
