@@ -97,7 +97,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--proof", metavar="FILE", help="write the INFEASIBLE proof (JSON) to FILE")
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
+    add_dask_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dask``, ``--dask-workers``, ``--cube-depth``: cube-and-conquer on a Dask cluster."""
+    group = parser.add_argument_group("cube-and-conquer over Dask (solvers cpsat and auto; needs the dask extra)")
+    group.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        default=None,
+        help="split the exact CP-SAT search into cubes run on the Dask scheduler at ADDRESS, or on a local cluster",
+    )
+    group.add_argument("--dask-workers", type=int, default=None, metavar="N", help="workers of the local cluster (default: cores, <= 8)")
+    group.add_argument("--cube-depth", type=int, default=None, metavar="D", help="split on D hidden targets: 2^D cubes (default: about 8 per worker)")
+
+
+def dask_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``solve`` for ``--dask`` (none without it); bad combinations are input errors."""
+    if args.dask is None:
+        if args.dask_workers is not None or args.cube_depth is not None:
+            raise DataError("--dask-workers and --cube-depth need --dask ADDRESS|local")
+        return {}
+    if args.solver not in ("cpsat", "auto"):
+        raise DataError(f"--dask splits the exact CP-SAT search: use --solver cpsat or auto, not {args.solver!r}")
+    if args.min_errors:
+        raise DataError("--dask decides feasibility only: it does not combine with --min-errors")
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise DataError("--dask-workers must be a positive integer")
+    if args.cube_depth is not None and args.cube_depth < 0:
+        raise DataError("--cube-depth must be a non-negative integer")
+    try:
+        from ftprop_exact.solvers.exact.dask_cubes import require_distributed
+
+        require_distributed()
+    except ImportError as exc:
+        raise DataError(str(exc)) from None
+    options: dict[str, Any] = {"dask": args.dask, "dask_workers": args.dask_workers}
+    if args.cube_depth is not None:
+        options["cube_depth"] = args.cube_depth
+    return options
 
 
 def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
         searcher=args.solver,
         objective="min_errors" if args.min_errors else "feasibility",
         **searcher_options(args),
+        **dask_options(args),
     )
     write_artifacts(args, result, data)
     report(args, result, data)
@@ -148,7 +189,7 @@ def proof_summary(result: Result) -> dict[str, Any]:
     full = result.proof.to_dict()
     claim = result.proof.claim
     summary: dict[str, Any] = {"kind": full["kind"], "claim": claim.describe()}
-    for key in ("cuts", "sets"):
+    for key in ("cuts", "sets", "parts"):
         if key in full:
             summary[key] = len(full[key])
     if claim.bounded:

@@ -30,7 +30,7 @@ import numpy as np
 from ftprop_exact.budget import Deadline
 from ftprop_exact.errors import DataError
 from ftprop_exact.problem import Problem
-from ftprop_exact.proofs.cubes import CubeLiteral, CubePart, CubesProof
+from ftprop_exact.proofs.cubes import MAX_CUBE_LITERALS, CubeLiteral, CubePart, CubesProof
 from ftprop_exact.proofs.master import ModelTooLarge, capped, master_spec
 from ftprop_exact.solvers.exact.cpsat import FIRST_LAYER_MODES, default_threads
 from ftprop_exact.solvers.exact.cubes import CubeOutcome, cube_literals, default_depth, run_cube
@@ -98,8 +98,8 @@ class DaskCubeSearcher:
             raise ValueError(f"dask must be 'local' or a scheduler address; got {dask!r}")
         if workers is not None and workers < 1:
             raise ValueError(f"the number of Dask workers must be positive; got {workers!r}")
-        if cube_depth is not None and cube_depth < 0:
-            raise ValueError(f"cube_depth must be a non-negative integer; got {cube_depth!r}")
+        if cube_depth is not None and not 0 <= cube_depth <= MAX_CUBE_LITERALS:
+            raise ValueError(f"cube_depth must be an integer from 0 to {MAX_CUBE_LITERALS}; got {cube_depth!r}")
         if first_layer not in FIRST_LAYER_MODES:
             raise ValueError(f"unknown first_layer {first_layer!r}; choose one of: {', '.join(FIRST_LAYER_MODES)}")
         if max_weight is not None and max_weight < 1:
@@ -229,7 +229,7 @@ class DaskCubeSearcher:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=self.processes,
-                dashboard_address=None,
+                dashboard_address=":0",
                 silence_logs=logging.ERROR,
             )
             try:
