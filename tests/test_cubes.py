@@ -15,6 +15,7 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install 'ftprop_exact[dask]')")
 
 from ftprop_exact import Status, make_dataset, solve  # noqa: E402
+from ftprop_exact.cli import main  # noqa: E402
 from ftprop_exact.proofs.benders import CPSATProof  # noqa: E402
 from ftprop_exact.proofs.check import check_proof  # noqa: E402
 from ftprop_exact.proofs.cubes import CubeLiteral, CubePart, CubesProof, cover_problem  # noqa: E402
@@ -210,15 +211,30 @@ def test_a_missing_dask_fails_at_construction_with_the_install_hint(monkeypatch)
         DaskCubeSearcher()
 
 
-def test_cli_dask_flag_proves_and_verify_proof_names_the_cubes(tmp_path: Path):
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``ftprop ARGS`` in this process (a subprocess would spend seconds importing)."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_dask_flag_proves_and_verify_proof_names_the_cubes(tmp_path: Path, scheduler, capsys):
     data = write_parity(tmp_path, 3)
     proof = tmp_path / "cubes.json"
-    done = ftprop("check", str(data), "--hidden", "2", "--dask", "local", "--dask-workers", "1", "--cube-depth", "2", "--proof", str(proof))
+    code, out, err = run_cli(capsys, "check", str(data), "--hidden", "2", "--dask", scheduler, "--cube-depth", "2", "--proof", str(proof))
+    assert code == 20, err
+    assert verdict_lines(out) == ["s INFEASIBLE"] and "kind=cubes" in out and "cubes_closed=4" in out
+    code, out, err = run_cli(capsys, "verify-proof", str(data), "--proof", str(proof))
+    assert code == 0, out + err
+    assert out.count("c cube ") == 4 and "t1[row " in out
+
+
+@pytest.mark.slow
+def test_cli_dask_local_starts_and_closes_a_process_cluster(tmp_path: Path):
+    data = write_parity(tmp_path, 3)
+    done = ftprop("check", str(data), "--hidden", "2", "--dask", "local", "--dask-workers", "1", "--cube-depth", "1", "--json")
     assert done.returncode == 20, done.stderr
-    assert verdict_lines(done.stdout) == ["s INFEASIBLE"] and "kind=cubes" in done.stdout
-    checked = ftprop("verify-proof", str(data), "--proof", str(proof))
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count("c cube ") == 4 and "t1[row " in checked.stdout
+    assert '"cubes_closed": 2' in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -231,8 +247,8 @@ def test_cli_dask_flag_proves_and_verify_proof_names_the_cubes(tmp_path: Path):
         (["--dask", "tcp://127.0.0.1:9", "--time-limit", "20"], "cannot reach the Dask scheduler"),
     ],
 )
-def test_cli_dask_input_errors_exit_2(tmp_path: Path, args, message):
+def test_cli_dask_input_errors_exit_2(tmp_path: Path, capsys, args, message):
     data = write_parity(tmp_path, 2)
-    done = ftprop("check", str(data), "--hidden", "2", *args)
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert message in done.stderr
+    code, out, err = run_cli(capsys, "check", str(data), "--hidden", "2", *args)
+    assert code == 2, out + err
+    assert message in err

@@ -40,7 +40,8 @@ from ftprop_exact.status import Status
 
 DASK_INSTALL_HINT = "pip install 'ftprop_exact[dask]'"
 EXACT_SEARCHERS = ("cpsat", "auto")  # the searchers whose search dask= splits
-POLL_SECONDS = 0.25  # how often the coordinator and every task look for a stop
+POLL_SECONDS = 0.25
+CONNECT_SECONDS = 5  # to reach a scheduler  # how often the coordinator and every task look for a stop
 
 
 def require_distributed() -> Any:
@@ -239,7 +240,7 @@ class DaskCubeSearcher:
                 cluster.close()
             return
         try:
-            client = distributed.Client(self.dask, timeout="10s")
+            client = distributed.Client(self.dask, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError) as exc:
             raise DataError(f"cannot reach the Dask scheduler at {self.dask!r} ({type(exc).__name__}: {exc})") from None
         with client:
