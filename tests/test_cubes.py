@@ -223,7 +223,7 @@ def test_cli_dask_flag_proves_and_verify_proof_names_the_cubes(tmp_path: Path, s
     proof = tmp_path / "cubes.json"
     code, out, err = run_cli(capsys, "check", str(data), "--hidden", "2", "--dask", scheduler, "--cube-depth", "2", "--proof", str(proof))
     assert code == 20, err
-    assert verdict_lines(out) == ["s INFEASIBLE"] and "kind=cubes" in out and "cubes_closed=4" in out
+    assert verdict_lines(out) == ["s INFEASIBLE"] and "kind=cubes" in out and "cubes_closed=4" in out and "cubes_unfinished=0" in out
     code, out, err = run_cli(capsys, "verify-proof", str(data), "--proof", str(proof))
     assert code == 0, out + err
     assert out.count("c cube ") == 4 and "t1[row " in out

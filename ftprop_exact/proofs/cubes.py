@@ -124,16 +124,6 @@ class CubesProof(ProofBase):
     cheap = False
 
     @property
-    def bounded(self) -> bool:
-        """True when a weight cap makes this a proof about bounded weights only."""
-        return self.claim.bounded
-
-    @property
-    def lower_bound(self) -> int | None:
-        """Minimising errors: the proven lower bound (None for an infeasibility proof)."""
-        return self.claim.lower_bound
-
-    @property
     def cuts(self) -> tuple:
         """Every part's first-layer cuts (for summaries)."""
         return tuple(cut for part in self.parts for cut in part.proof.cuts)

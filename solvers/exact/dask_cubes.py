@@ -152,7 +152,7 @@ class DaskCubeSearcher:
             tuple(CubeLiteral(layer + 1, unit, int(problem.row_index[row])) for layer, row, unit in literals),
             tuple(CubePart(cube, outcomes[k].proof) for k, cube in enumerate(cubes)),
         )
-        if proof.bounded:
+        if proof.claim.bounded:
             stats["infeasible_with_max_weight"] = self.max_weight
             return SearchOutcome(Status.UNKNOWN, proof=proof, stats=stats)
         return SearchOutcome(Status.INFEASIBLE, proof=proof, stats=stats)
@@ -211,14 +211,7 @@ class DaskCubeSearcher:
         finally:
             stop.set()
             client.cancel(list(pending))
-            seconds = [o.seconds for o in outcomes.values()]
-            stats.update(
-                cubes_closed=sum(o.status == "closed" for o in outcomes.values()),
-                cubes_found=sum(o.status == "found" for o in outcomes.values()),
-                cubes_open=len(cubes) - sum(o.status == "closed" for o in outcomes.values()),
-                cube_seconds_max=round(max(seconds, default=0.0), 3),
-                cube_seconds_sum=round(sum(seconds), 3),
-            )
+            stats.update(cube_stats(outcomes, len(cubes)))
         return outcomes
 
     @contextmanager
@@ -245,6 +238,23 @@ class DaskCubeSearcher:
             raise DataError(f"cannot reach the Dask scheduler at {self.dask!r} ({type(exc).__name__}: {exc})") from None
         with client:
             yield client
+
+
+def cube_stats(outcomes: dict[int, CubeOutcome], n_cubes: int) -> dict[str, Any]:
+    """Counts of the cubes (closed, found a network, returned open, not finished) and their times."""
+    seconds = [o.seconds for o in outcomes.values()]
+    closed = sorted(k for k, o in outcomes.items() if o.status == "closed")
+    stats: dict[str, Any] = {
+        "cubes_closed": len(closed),
+        "cubes_found": sum(o.status == "found" for o in outcomes.values()),
+        "cubes_timed_out": sum(o.status == "open" for o in outcomes.values()),
+        "cubes_unfinished": n_cubes - len(outcomes),
+        "cube_seconds_max": round(max(seconds, default=0.0), 3),
+        "cube_seconds_sum": round(sum(seconds), 3),
+    }
+    if 0 < len(closed) < n_cubes and n_cubes <= 256:
+        stats["closed_cube_indices"] = closed
+    return stats
 
 
 def dask_cube_searcher(
