@@ -39,6 +39,8 @@ from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutc
 from ftprop_exact.status import Status
 
 DASK_INSTALL_HINT = "pip install 'ftprop_exact[dask]'"
+log = logging.getLogger("ftprop_exact")
+
 EXACT_SEARCHERS = ("cpsat", "auto")  # the searchers whose search dask= splits
 POLL_SECONDS = 0.25
 CONNECT_SECONDS = 5  # to reach a scheduler  # how often the coordinator and every task look for a stop
@@ -297,21 +299,23 @@ def cube_task(
     stop_name: str,
 ) -> CubeOutcome:
     """One cube, on a worker: until it closes, finds a network, the end time, or the stop event."""
-    from distributed import Event
+    from distributed import Event, get_client
 
     from ftprop_exact.solvers.registry import make_learner
 
     convex = make_learner(learner) if isinstance(learner, str) else learner
     deadline = Deadline(None if end is None else max(0.0, end - time.time()))
-    stop, finished = Event(stop_name), threading.Event()
+    # the worker's client, fetched here: the watcher thread is no worker thread and finds none
+    stop, finished = Event(stop_name, client=get_client()), threading.Event()
 
     def watch() -> None:
         while not finished.wait(POLL_SECONDS):
             try:
-                if stop.is_set():
-                    deadline.interrupt()
-                    return
-            except Exception:  # noqa: BLE001 - the scheduler is gone: the coordinator has stopped
+                stopped = stop.is_set()
+            except Exception:  # noqa: BLE001 - no scheduler to ask: the deadline still ends the cube
+                log.warning("cube %d can no longer see the stop event; it runs until its deadline", index)
+                return
+            if stopped:
                 deadline.interrupt()
                 return
 
