@@ -252,3 +252,15 @@ def test_cli_dask_input_errors_exit_2(tmp_path: Path, capsys, args, message):
     code, out, err = run_cli(capsys, "check", str(data), "--hidden", "2", *args)
     assert code == 2, out + err
     assert message in err
+
+
+def test_a_process_cluster_closes_cubes_that_outlive_the_stop_polling():
+    """Worker processes: each task polls the stop event from a thread of its own, through the
+    worker's client (a regression: without it every cube older than one poll stopped at once).
+    Six points on a line with alternating labels need five units: four are INFEASIBLE, and
+    the single cube takes CP-SAT about a second."""
+    X = np.array([[i, 2 * i + 1] for i in range(6)], dtype=float)
+    data = make_dataset(X, [i % 2 for i in range(6)])
+    result = solve(data, hidden=[4], searcher="cpsat", dask="local", dask_workers=1, cube_depth=0, time_limit=300)
+    assert result.status is Status.INFEASIBLE, result.stats
+    assert result.stats["cubes_closed"] == 1 and result.proof.verify(data)
