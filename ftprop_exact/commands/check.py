@@ -120,8 +120,10 @@ def dask_options(args: argparse.Namespace) -> dict[str, Any]:
         if args.dask_workers is not None or args.cube_depth is not None:
             raise DataError("--dask-workers and --cube-depth need --dask ADDRESS|local")
         return {}
-    if args.solver not in ("cpsat", "auto"):
-        raise DataError(f"--dask splits the exact CP-SAT search: use --solver cpsat or auto, not {args.solver!r}")
+    from ftprop_exact.solvers.exact.dask_cubes import EXACT_SEARCHERS, require_distributed  # imports OR-Tools
+
+    if args.solver not in EXACT_SEARCHERS:
+        raise DataError(f"--dask splits the exact CP-SAT search: use --solver {' or '.join(EXACT_SEARCHERS)}, not {args.solver!r}")
     if args.min_errors:
         raise DataError("--dask decides feasibility only: it does not combine with --min-errors")
     if args.dask_workers is not None and args.dask_workers < 1:
@@ -129,8 +131,6 @@ def dask_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.cube_depth is not None and args.cube_depth < 0:
         raise DataError("--cube-depth must be a non-negative integer")
     try:
-        from ftprop_exact.solvers.exact.dask_cubes import require_distributed
-
         require_distributed()
     except ImportError as exc:
         raise DataError(str(exc)) from None
