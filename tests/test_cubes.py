@@ -264,3 +264,10 @@ def test_a_process_cluster_closes_cubes_that_outlive_the_stop_polling():
     result = solve(data, hidden=[4], searcher="cpsat", dask="local", dask_workers=1, cube_depth=0, time_limit=300)
     assert result.status is Status.INFEASIBLE, result.stats
     assert result.stats["cubes_closed"] == 1 and result.proof.verify(data)
+
+
+def test_the_cubes_options_are_checked_at_construction():
+    with pytest.raises(ValueError, match="first_layer"):
+        DaskCubeSearcher(first_layer="sometimes")
+    with pytest.raises(ValueError, match="max_weight"):
+        DaskCubeSearcher(max_weight=0)

@@ -32,7 +32,7 @@ from ftprop_exact.errors import DataError
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.cubes import MAX_CUBE_LITERALS, CubeLiteral, CubePart, CubesProof
 from ftprop_exact.proofs.master import ModelTooLarge, capped, master_spec
-from ftprop_exact.solvers.exact.cpsat import FIRST_LAYER_MODES, default_threads
+from ftprop_exact.solvers.exact.cpsat import CPSATSearcher, default_threads
 from ftprop_exact.solvers.exact.cubes import CubeOutcome, cube_literals, default_depth, run_cube
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome, require_deciding_learner
@@ -103,10 +103,7 @@ class DaskCubeSearcher:
             raise ValueError(f"the number of Dask workers must be positive; got {workers!r}")
         if cube_depth is not None and not 0 <= cube_depth <= MAX_CUBE_LITERALS:
             raise ValueError(f"cube_depth must be an integer from 0 to {MAX_CUBE_LITERALS}; got {cube_depth!r}")
-        if first_layer not in FIRST_LAYER_MODES:
-            raise ValueError(f"unknown first_layer {first_layer!r}; choose one of: {', '.join(FIRST_LAYER_MODES)}")
-        if max_weight is not None and max_weight < 1:
-            raise ValueError(f"max_weight must be a positive integer; got {max_weight!r}")
+        CPSATSearcher(threads=1, first_layer=first_layer, max_weight=max_weight)  # the cubes' options, checked now
         self.dask = dask
         self.workers = workers if workers is not None else default_threads()
         self.cube_depth = cube_depth
