@@ -257,11 +257,10 @@ def test_cli_dask_input_errors_exit_2(tmp_path: Path, capsys, args, message):
 def test_a_process_cluster_closes_cubes_that_outlive_the_stop_polling():
     """Worker processes: each task polls the stop event from a thread of its own, through the
     worker's client (a regression: without it every cube older than one poll stopped at once).
-    Six points on a line with alternating labels need five units: four are INFEASIBLE, and
-    the single cube takes CP-SAT about a second."""
-    X = np.array([[i, 2 * i + 1] for i in range(6)], dtype=float)
-    data = make_dataset(X, [i % 2 for i in range(6)])
-    result = solve(data, hidden=[4], searcher="cpsat", dask="local", dask_workers=1, cube_depth=0, time_limit=300)
+    4-bit parity with hidden [3, 2] is INFEASIBLE, and its single cube takes CP-SAT about a
+    second (several polls)."""
+    data = parity(4)
+    result = solve(data, hidden=[3, 2], searcher="cpsat", dask="local", dask_workers=1, cube_depth=0, time_limit=300)
     assert result.status is Status.INFEASIBLE, result.stats
     assert result.stats["cubes_closed"] == 1 and result.proof.verify(data)
 
@@ -271,3 +270,20 @@ def test_the_cubes_options_are_checked_at_construction():
         DaskCubeSearcher(first_layer="sometimes")
     with pytest.raises(ValueError, match="max_weight"):
         DaskCubeSearcher(max_weight=0)
+
+
+def test_the_stop_event_ends_a_running_cube(scheduler):
+    """What the coordinator does when a network is found: set the event; running cubes stop."""
+    from ftprop_exact.problem import Problem
+    from ftprop_exact.solvers.exact.dask_cubes import cube_task
+
+    problem = Problem.build(parity(5), (4,))  # INFEASIBLE, but CP-SAT needs tens of seconds
+    with distributed.Client(scheduler) as client:
+        stop = distributed.Event("test-stop-event", client=client)
+        future = client.submit(cube_task, problem, "lp", 0, (), None, {"threads": 1}, 0, stop.name, pure=False)
+        time.sleep(1.0)
+        assert not future.done()
+        started = time.monotonic()
+        stop.set()
+        outcome = future.result(timeout=30)
+    assert outcome.status == "open" and time.monotonic() - started < 10
