@@ -41,6 +41,8 @@ def solve(
     objective: str = "feasibility",
     rows: str = "auto",
     memory_limit: float | None = None,
+    dask: str | None = None,
+    dask_workers: int | None = None,
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -91,6 +93,13 @@ def solve(
         one, else what the process holds plus 75% of the memory available
         (:func:`ftprop_exact.memory.default_memory_limit`). At the limit the run stops
         with UNKNOWN, the best network so far and ``stats["stopped"]`` saying why.
+    dask : str, optional
+        Split the exact search (searcher ``"cpsat"`` or ``"auto"``) into cubes and run them
+        on a Dask cluster: ``"local"`` (a LocalCluster of ``dask_workers`` workers) or a
+        scheduler address (:class:`~ftprop_exact.solvers.exact.dask_cubes.DaskCubeSearcher`;
+        an INFEASIBLE answer carries a ``cubes`` proof). Needs the ``dask`` extra.
+    dask_workers : int, optional
+        Workers of the local cluster (default: available cores, at most 8).
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -113,6 +122,10 @@ def solve(
     deadline = deadline if deadline is not None else Deadline(time_limit)
     if memory_limit is not None or deadline.memory_limit is None:
         deadline.memory_limit = memory_limit_bytes(memory_limit)
+    if dask is not None:
+        from ftprop_exact.solvers.exact.dask_cubes import dask_cube_searcher  # imports OR-Tools
+
+        searcher = dask_cube_searcher(searcher, objective, dask, dask_workers, searcher_options)
     capabilities = capabilities_of(searcher)
     if minimising and isinstance(searcher, str) and objective in capabilities.objectives:
         searcher_options = {**searcher_options, "objective": objective}

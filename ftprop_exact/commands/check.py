@@ -122,7 +122,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--proof", metavar="FILE", help="write the INFEASIBLE proof (JSON) to FILE")
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
+    add_dask_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dask``, ``--dask-workers``, ``--cube-depth``: cube-and-conquer on a Dask cluster."""
+    group = parser.add_argument_group("cube-and-conquer over Dask (solvers cpsat and auto; needs the dask extra)")
+    group.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        default=None,
+        help="split the exact CP-SAT search into cubes run on the Dask scheduler at ADDRESS, or on a local cluster",
+    )
+    group.add_argument("--dask-workers", type=int, default=None, metavar="N", help="workers of the local cluster (default: cores, <= 8)")
+    group.add_argument("--cube-depth", type=int, default=None, metavar="D", help="split on D hidden targets: 2^D cubes (default: about 8 per worker)")
+
+
+def dask_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``solve`` for ``--dask`` (none without it); bad combinations are input errors."""
+    if args.dask is None:
+        if args.dask_workers is not None or args.cube_depth is not None:
+            raise DataError("--dask-workers and --cube-depth need --dask ADDRESS|local")
+        return {}
+    from ftprop_exact.solvers.exact.dask_cubes import EXACT_SEARCHERS, require_distributed  # imports OR-Tools
+
+    if args.solver not in EXACT_SEARCHERS:
+        raise DataError(f"--dask splits the exact CP-SAT search: use --solver {' or '.join(EXACT_SEARCHERS)}, not {args.solver!r}")
+    if args.min_errors:
+        raise DataError("--dask decides feasibility only: it does not combine with --min-errors")
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise DataError("--dask-workers must be a positive integer")
+    if args.cube_depth is not None and args.cube_depth < 0:
+        raise DataError("--cube-depth must be a non-negative integer")
+    try:
+        require_distributed()
+    except ImportError as exc:
+        raise DataError(str(exc)) from None
+    options: dict[str, Any] = {"dask": args.dask, "dask_workers": args.dask_workers}
+    if args.cube_depth is not None:
+        options["cube_depth"] = args.cube_depth
+    return options
 
 
 def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -146,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         objective="min_errors" if args.min_errors else "feasibility",
         rows=args.rows,
         **searcher_options(args),
+        **dask_options(args),
     )
     write_artifacts(args, result, data)
     report(args, result, data)
@@ -177,7 +218,7 @@ def proof_summary(result: Result) -> dict[str, Any]:
     if full["kind"] == "subset":  # rows of the data, and the proof about them
         summary.update(rows=len(full["rows"]), inner=full["proof"]["kind"])
         full = full["proof"]
-    for key in ("cuts", "sets"):
+    for key in ("cuts", "sets", "parts"):
         if key in full:
             summary[key] = len(full[key])
     if claim.bounded:

@@ -118,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
             f"({envelope.get('data', 'unnamed')!r} when {args.proof} was written)"
         )
     output.comment(("checked: " if check.ok else "rejected: ") + check.reason)
+    if check.ok and hasattr(proof, "describe_part"):  # a cubes proof: which cube each part closes
+        for k in range(len(proof.parts)):
+            output.comment(f"{proof.describe_part(k)}: closed ({len(proof.parts[k].proof.cuts)} cuts)")
     if check.ok and check.bounded:
         output.comment(f"this proof only covers weights with |w| <= {check.claim.max_weight}: not an unconditional proof")
     print(verdict_line(check))

@@ -24,6 +24,8 @@ _EXPORTS = {
     "ProofCheck": "check",
     "check_proof": "check",
     "Claim": "claim",
+    "CubeLiteral": "cubes",
+    "CubesProof": "cubes",
     "data_fingerprint": "claim",
     "ExhaustiveProof": "exhaustive",
     "ConflictSet": "hitting_set",

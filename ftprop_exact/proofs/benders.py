@@ -166,8 +166,14 @@ def failing_cut(cuts: tuple[ProofCut, ...], X: np.ndarray) -> str | None:
     return None
 
 
-def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
-    """The master implied by the data and the proof's claim (bounds recomputed), with its cuts."""
+def rebuild_master(
+    proof: CPSATProof, data: Dataset, fixed: tuple[tuple[int, int, int, int], ...] = ()
+) -> MasterModel:
+    """The master implied by the data and the proof's claim (bounds recomputed), with its cuts.
+
+    ``fixed``: hidden targets ``(layer, unit, row, value)`` to fix (a cube of a cubes
+    proof; layers from 1, rows of the data as given, values +-1).
+    """
     from ftprop_exact.proofs.master import MasterModel, master_spec
 
     claim = proof.claim
@@ -188,4 +194,8 @@ def rebuild_master(proof: CPSATProof, data: Dataset) -> MasterModel:
         if a not in position or b not in position:
             raise ValueError(f"differ pair {[a, b]}: not first occurrences of distinct rows")
         master.add_differ_pair(position[a], position[b])  # refuses same labels and error literals
+    for layer, unit, row, value in fixed:
+        if row not in position:
+            raise ValueError(f"cube literal row {row} is not the first occurrence of a distinct row")
+        master.fix_target(layer - 1, position[row], unit, value)
     return master

@@ -272,6 +272,19 @@ class MasterModel:
         rows = tuple(range(self.spec.n_rows))
         self._add_cut_clauses(rows, tuple(int(v) for v in column))
 
+    def fix_target(self, layer: int, row: int, unit: int, value: int) -> None:
+        """Fix one hidden target: a cube literal of cube-and-conquer (:mod:`ftprop_exact.proofs.cubes`).
+
+        ``layer`` counts hidden layers from 0, ``row`` is a distinct row, ``value`` is +-1.
+        Not recorded in the spec: a master with fixed targets proves only its cube, so the
+        literals live in the cubes proof that covers every cube.
+        """
+        if not (0 <= layer < len(self.targets) and 0 <= row < self.spec.n_rows and 0 <= unit < len(self.targets[layer][0])):
+            raise ValueError(f"no hidden target at layer {layer + 1}, row {row}, unit {unit}")
+        if value not in (-1, 1):
+            raise ValueError(f"a fixed target is +1 or -1; got {value!r}")
+        self.model.add(self.targets[layer][row][unit] == int(value > 0))
+
     def set_hint(self, hidden_targets: list[np.ndarray]) -> None:
         """Hint CP-SAT with hidden targets (normalised to the symmetry-broken form first)."""
         self.model.clear_hints()

@@ -141,7 +141,7 @@ class CPSATSearcher:
         if refusal is not None:
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_refused": refusal})
         try:
-            master = MasterModel(spec)
+            master = self._new_master(spec)
         except Interrupted as stop:  # a large model takes seconds to build
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_build": str(stop)})
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
@@ -220,6 +220,10 @@ class CPSATSearcher:
         for cut in cuts:
             self.cut_pool.add(cut)
         return len(cuts)
+
+    def _new_master(self, spec: MasterSpec) -> MasterModel:
+        """The master of one search (a hook: cube-and-conquer fixes a cube's targets here)."""
+        return MasterModel(spec)
 
     @progress.in_phase("LP cuts")
     def _separate(
