@@ -153,7 +153,8 @@ def solve(
         with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
             bounded = None
             if problem.hidden and not minimising and capabilities.bounds_first:
-                bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
+                with progress.phase("must-differ bound"):
+                    bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
                 bound_stats["must_differ"] = found.stats
             if bounded is not None:
                 outcome = bounded

@@ -79,8 +79,13 @@ class Deadline:
     def from_process_start(cls, time_limit: float | None, memory_limit: int | None = None) -> Deadline:
         """A deadline counted from the start of this process (interpreter start-up and imports
         included), where the platform tells it (Linux); else from now."""
+        return cls.since(time.monotonic() - process_age(), time_limit, memory_limit)
+
+    @classmethod
+    def since(cls, started: float, time_limit: float | None, memory_limit: int | None = None) -> Deadline:
+        """A deadline counted from ``started`` (a :func:`time.monotonic` reading in the past)."""
         deadline = cls(time_limit, memory_limit=memory_limit)
-        deadline.start -= process_age()
+        deadline.start = min(deadline.start, float(started))
         return deadline
 
     def elapsed(self) -> float:

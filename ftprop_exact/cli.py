@@ -10,10 +10,12 @@ import argparse
 import importlib
 import os
 import sys
+import time
 import traceback
 from typing import Sequence
 
 from ftprop_exact import __version__
+from ftprop_exact.budget import process_age
 from ftprop_exact.commands.signals import leave_if_signalled
 from ftprop_exact.errors import DataError
 
@@ -47,11 +49,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
+    """Run the command line; returns the process exit code.
+
+    ``started`` (a :func:`time.monotonic` reading): when the run began, from which time
+    limits count; default now. The console entry point passes the process's start, so
+    that interpreter start-up and imports count too.
+    """
+    started = time.monotonic() if started is None else started
     argv = list(sys.argv[1:] if argv is None else argv)
     first = argv[0] if argv else None
     args = build_parser(first if first in _COMMANDS else None).parse_args(argv)
+    args.started = started
     try:
         return args.run(args)
     except DataError as exc:
@@ -80,7 +89,7 @@ def console_main() -> None:
     answer) instead of waiting for abandoned native calls; :func:`main` itself always
     returns, so a host program calling it keeps running.
     """
-    sys.exit(leave_if_signalled(main()))
+    sys.exit(leave_if_signalled(main(started=time.monotonic() - process_age())))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any, Callable, TypeVar
 
 from ftprop_exact import __version__, progress
@@ -82,9 +83,10 @@ def run_interruptibly(args: argparse.Namespace, task: Callable[..., T], **kwargs
 
     On a terminal (and without ``--json`` / ``--quiet``) a status line on stderr shows the
     elapsed time, the phase, the best error count and the proven bound while it runs. The time
-    limit counts from the start of the process (imports and loading included).
+    limit counts from the start of the run (for the ``ftprop`` program: of the process,
+    imports and loading included).
     """
-    deadline = Deadline.from_process_start(args.time_limit, memory_limit_bytes(args.memory_limit))
+    deadline = Deadline.since(getattr(args, "started", time.monotonic()), args.time_limit, memory_limit_bytes(args.memory_limit))
     data = load_from_args(args)
     with interrupt_on_signals(deadline), progress.reporting(output.progress_reporter(args)):
         outcome = task(data, deadline=deadline, activation=args.activation, random_state=args.seed, **kwargs)
