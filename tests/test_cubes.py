@@ -287,3 +287,19 @@ def test_the_stop_event_ends_a_running_cube(scheduler):
         stop.set()
         outcome = future.result(timeout=30)
     assert outcome.status == "open" and time.monotonic() - started < 10
+
+
+def test_a_cluster_running_other_code_is_refused():
+    from ftprop_exact.errors import DataError
+    from ftprop_exact.solvers.exact import dask_cubes
+
+    class _Client:
+        def __init__(self, value: str) -> None:
+            self.value = value
+
+        def run(self, function):
+            return {"tcp://worker:1": self.value}
+
+    dask_cubes.refuse_other_code(_Client(dask_cubes.code_fingerprint()))  # the same code: accepted
+    with pytest.raises(DataError, match="other ftprop_exact code"):
+        dask_cubes.refuse_other_code(_Client("0.0.1:" + "0" * 64))

@@ -415,3 +415,36 @@ def test_deeply_nested_json_and_impossible_claims_are_refused_cleanly(tmp_path):
     assert "64-bit" in check_proof(wide, data).reason
     many = replace(proof, claim=replace(proof.claim, hidden=(10**6,)))
     assert "target literals" in check_proof(many, data).reason
+
+
+def test_differ_pairs_are_checked_without_a_solver():
+    """A differ pair of two rows with the same label is not implied: even the quick check
+    (``thorough=False``, what ``solve`` runs) refuses it."""
+    import dataclasses
+
+    from ftprop_exact.data import make_dataset
+    from ftprop_exact.proofs.benders import CPSATProof
+    from ftprop_exact.proofs.check import check_proof
+
+    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    data = make_dataset(X, [0, 1, 1, 0])
+    proof = solve(data, hidden=[1], searcher="cpsat", time_limit=60).proof
+    assert isinstance(proof, CPSATProof)
+    forged = dataclasses.replace(proof, differ_pairs=((0, 3),))  # both label 0
+    quick = check_proof(forged, data, proof.claim, thorough=False)
+    assert not quick.ok and "same label" in quick.reason, quick.reason
+    assert not check_proof(forged, data, proof.claim, thorough=True).ok
+    honest = dataclasses.replace(proof, differ_pairs=((0, 1),))
+    assert check_proof(honest, data, proof.claim, thorough=False).ok
+
+
+def test_a_huge_subset_row_is_rejected_not_a_crash():
+    from ftprop_exact.data import make_dataset
+    from ftprop_exact.proofs.check import check_proof
+    from ftprop_exact.proofs.subset import SubsetProof
+
+    data = make_dataset([[0.0], [1.0], [2.0]], [0, 1, 0])
+    inner = solve(data, hidden=(), time_limit=30).proof
+    forged = SubsetProof(inner.claim, (0, 1, 2**70), inner)
+    check = check_proof(forged, data, inner.claim, thorough=False)
+    assert not check.ok and "rows must lie" in check.reason

@@ -142,7 +142,7 @@ class CPSATProof(ProofBase):
 
     def check_body(self, data: Dataset, thorough: bool = True, time_limit: float | None = None) -> tuple[bool, str]:
         """Every certificate exactly; thorough: also rebuild the master and re-solve it."""
-        failure = failing_cut(self.cuts, data.X)
+        failure = failing_cut(self.cuts, data.X) or self.failing_differ_pair(data)
         if failure is not None:
             return False, failure
         if not thorough:
@@ -155,6 +155,24 @@ class CPSATProof(ProofBase):
         if status != "INFEASIBLE":
             return False, f"the rebuilt master is {status.lower()}, not infeasible"
         return True, f"{len(self.cuts)} certificates verified exactly; rebuilt master infeasible"
+
+
+    def failing_differ_pair(self, data: Dataset) -> str | None:
+        """Which differ pair is not an implied constraint (None: all are), without a solver.
+
+        A pair is implied only for a feasibility claim and two rows with different labels
+        (they then need different codes at every hidden layer); the thorough check also
+        places each pair in the rebuilt master.
+        """
+        if self.differ_pairs and self.claim.objective != "feasibility":
+            return "differ pairs are only implied by a feasibility claim"
+        m = data.n_examples
+        for a, b in self.differ_pairs:
+            if not (0 <= a < m and 0 <= b < m) or a == b:
+                return f"differ pair {[a, b]}: not two rows of the data"
+            if np.array_equal(data.Y[a], data.Y[b]):
+                return f"differ pair {[a, b]}: the rows have the same label"
+        return None
 
 
 @progress.in_phase("exact certificates")

@@ -187,7 +187,7 @@ class CubesProof(ProofBase):
         if any(lit.row >= data.n_examples for lit in self.literals):
             return False, f"a cube literal names a row beyond the data's {data.n_examples} examples"
         for k, part in enumerate(self.parts):
-            failure = failing_cut(part.proof.cuts, data.X)
+            failure = failing_cut(part.proof.cuts, data.X) or part.proof.failing_differ_pair(data)
             if failure is not None:
                 return False, f"{self.describe_part(k)}: {failure}"
         cover = f"{len(self.parts)} cubes over {len(self.literals)} literals cover every assignment"

@@ -147,10 +147,10 @@ class SubsetProof(ProofBase):
         """Rebuild ``data[rows]`` and check the inner proof against the claim on it."""
         from ftprop_exact.proofs.check import check_proof  # check imports the proof kinds' base
 
-        rows = np.asarray(self.rows, dtype=np.int64)
         m = data.n_examples
-        if rows.min() < 0 or rows.max() >= m:
-            return False, f"the rows must lie in 0..{m - 1}; got {int(rows.min())}..{int(rows.max())}"
+        if min(self.rows) < 0 or max(self.rows) >= m:  # Python integers: any size is refused, never overflows
+            return False, f"the rows must lie in 0..{m - 1}; got {min(self.rows)}..{max(self.rows)}"
+        rows = np.asarray(self.rows, dtype=np.int64)
         if np.unique(rows).size != rows.size:
             return False, "the rows must be distinct (a repeated row would count its errors twice)"
         subset = take_rows(data, rows)

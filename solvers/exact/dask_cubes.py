@@ -236,7 +236,52 @@ class DaskCubeSearcher:
         except (OSError, TimeoutError) as exc:
             raise DataError(f"cannot reach the Dask scheduler at {self.dask!r} ({type(exc).__name__}: {exc})") from None
         with client:
+            refuse_other_code(client)
             yield client
+
+
+_CODE_MODULES = (
+    "ftprop_exact.proofs.master",
+    "ftprop_exact.proofs.benders",
+    "ftprop_exact.solvers.exact.cpsat",
+    "ftprop_exact.solvers.exact.cubes",
+)
+"""The modules whose code decides a cube (the master, its cuts, the cube search)."""
+
+
+def code_fingerprint() -> str:
+    """The ftprop_exact version and a SHA-256 of the modules that decide a cube."""
+    import hashlib
+    import importlib.util
+
+    import ftprop_exact
+
+    digest = hashlib.sha256()
+    for name in _CODE_MODULES:
+        spec = importlib.util.find_spec(name)
+        with open(spec.origin, "rb") as handle:  # type: ignore[union-attr, arg-type]
+            digest.update(handle.read())
+    return f"{ftprop_exact.__version__}:{digest.hexdigest()}"
+
+
+def refuse_other_code(client: Any) -> None:
+    """Refuse a cluster whose workers run other ftprop_exact code than this coordinator.
+
+    ``solve`` checks a cubes proof down to its certificates; each cube's "master infeasible"
+    comes from a worker, so a worker with other master code could close a cube wrongly
+    (``ftprop verify-proof`` re-solves every cube and would catch it, but the answer would
+    already be printed).
+    """
+    ours = code_fingerprint()
+    theirs = client.run(code_fingerprint)
+    other = {worker: value for worker, value in theirs.items() if value != ours}
+    if other:
+        worker, value = next(iter(other.items()))
+        raise DataError(
+            f"Dask worker {worker} runs other ftprop_exact code ({value.split(':')[0]}, code "
+            f"{value.split(':')[-1][:12]}) than this coordinator ({ours.split(':')[0]}, code "
+            f"{ours.split(':')[-1][:12]}); install the same version on every worker"
+        )
 
 
 def cube_stats(outcomes: dict[int, CubeOutcome], n_cubes: int) -> dict[str, Any]:
