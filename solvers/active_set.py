@@ -188,6 +188,9 @@ class ActiveSetSearcher:
             if verdict is not None:
                 return verdict
             stalled = outcome.status is Status.UNKNOWN  # the round's time ran out (or the searcher gave up)
+            if round_incumbent.network is None and not patient and round_deadline.expired() and not deadline.expired():
+                patient = True  # no network at all in its share of time: the same rows get the rest of the run
+                continue
             if deadline.expired() or round_incumbent.network is None or (stalled and not round_deadline.expired()):
                 return self._outcome(Status.UNKNOWN, None, outcome.stats, working, rounds, lower_bound)
             stalls += stalled

@@ -126,9 +126,16 @@ class WorkingSet:
             return np.zeros(0, dtype=np.intp)
         X, Y = self.problem.X, self.problem.Y.astype(np.float64)
         A = np.hstack([X, np.ones((X.shape[0], 1))])
-        w, *_ = np.linalg.lstsq(A, Y, rcond=None)
+        fit_rows = np.arange(A.shape[0])
+        if fit_rows.size > BOUNDARY_FIT_ROWS:  # the fit on a sample: linear time at any size
+            fit_rows = np.random.default_rng(0).choice(fit_rows, BOUNDARY_FIT_ROWS, replace=False)
+        w, *_ = np.linalg.lstsq(A[fit_rows], Y[fit_rows], rcond=None)
         closeness = np.abs(A @ w).min(axis=1)
         return np.argsort(closeness, kind="stable")[:count]
+
+
+BOUNDARY_FIT_ROWS = 8192
+"""Rows the least-squares fit of the first working set is made on, at most (a uniform sample)."""
 
 
 def row_margins(problem: Problem, network: ThresholdNetwork) -> np.ndarray:

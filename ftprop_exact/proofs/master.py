@@ -155,6 +155,7 @@ class MasterModel:
             self._add_layer(lambda i, p, prev=previous: prev[i][p], spec.hidden[d - 1], d)
         if spec.must_differ:
             for a, b in must_differ_pairs(spec.Y):
+                check_interrupt()  # a large model takes seconds to build
                 self._add_distinct_codes(a, b)
         for a, b in spec.differ_pairs:
             self._add_distinct_codes(a, b)
@@ -379,8 +380,12 @@ def solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
     worker = threading.Thread(target=work, name="cp-sat", daemon=True)
     worker.start()
     try:
+        stopped = False
         while worker.is_alive():
             worker.join(0.05)
+            if not stopped and stop_requested():  # the deadline in force passed: CP-SAT's own
+                solver.stop_search()  # limit counts from its start, not the run's
+                stopped = True
     except BaseException:
         solver.stop_search()
         worker.join()
@@ -428,9 +433,29 @@ def must_differ_pair_count(Y: np.ndarray) -> int:
 
 
 def must_differ_pairs(Y: np.ndarray) -> list[tuple[int, int]]:
-    """Every two rows ``a < b`` with different label vectors, in order."""
+    """Every two rows ``a < b`` with different label vectors, in order.
+
+    Built class block by class block, so the work is linear in the rows plus the pairs
+    (callers bound the pairs, :func:`must_differ_pair_count`), never quadratic in the rows.
+
+    Examples
+    --------
+    >>> must_differ_pairs(np.array([[1], [-1], [1], [-1]]))
+    [(0, 1), (0, 3), (1, 2), (2, 3)]
+    """
     classes = label_classes(Y)
-    return [(a, b) for a in range(len(classes)) for b in range(a + 1, len(classes)) if classes[a] != classes[b]]
+    members = [np.flatnonzero(classes == c) for c in np.unique(classes)]
+    lows, highs = [], []
+    for i, first in enumerate(members):
+        for second in members[i + 1 :]:
+            a, b = np.meshgrid(first, second, indexing="ij")
+            lows.append(np.minimum(a, b).ravel())
+            highs.append(np.maximum(a, b).ravel())
+    if not lows:
+        return []
+    low, high = np.concatenate(lows), np.concatenate(highs)
+    order = np.lexsort((high, low))
+    return list(zip(low[order].tolist(), high[order].tolist()))
 
 
 MAX_DISTINCT_CODE_LITERALS = 100_000  # differently labelled row pairs x hidden units, beyond: none
@@ -475,6 +500,9 @@ def master_items(spec: MasterSpec) -> int:
         items += 3 * u * widths[d - 1] * widths[d] + (1 if d == len(widths) - 1 else 2) * u * widths[d]
     if spec.error_weights is not None:
         items += u
+    if spec.must_differ:  # distinct codes: per pair, a literal per hidden unit and one per layer
+        items += must_differ_pair_count(spec.Y) * (3 * sum(hidden) + len(hidden))
+    items += len(spec.differ_pairs) * (3 * sum(hidden) + len(hidden))
     return int(items)
 
 

@@ -20,7 +20,8 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import coo_matrix
 
-from ftprop_exact.budget import Deadline
+from ftprop_exact.budget import Deadline, check_interrupt
+from ftprop_exact.memory import MemoryLimitError, check_allocation
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
@@ -69,6 +70,35 @@ class _Builder:
         )
 
 
+MILP_BYTES_PER_ENTRY = 120.0
+"""Resident bytes per constraint-matrix entry while the model is built (measured: ~100)."""
+
+MILP_ENTRIES_PER_SECOND = 2.0e6
+"""Constraint-matrix entries the Python model build writes per second (measured: ~2.5e6)."""
+
+
+def milp_entries(u: int, n: int, widths: tuple[int, ...]) -> int:
+    """Constraint-matrix entries of the big-M model: the first layer's two rows per unit and
+    example, then per later unit and example four rows per product and two margin rows."""
+    entries = 2 * u * widths[0] * (n + 2)
+    for d in range(1, len(widths)):
+        entries += u * widths[d] * (12 * widths[d - 1] + 2 * (widths[d - 1] + 2))
+    return int(entries)
+
+
+def _size_refusal(u: int, n: int, widths: tuple[int, ...], deadline: Deadline) -> str | None:
+    """Why the model should not be built now (too slow for the time left, or too large), or None."""
+    entries = milp_entries(u, n, widths)
+    seconds = entries / MILP_ENTRIES_PER_SECOND
+    if seconds > 0.5 * deadline.remaining():
+        return f"building the model ({entries} entries) would take about {seconds:.1f} s of {deadline.remaining():.1f} s left"
+    try:
+        check_allocation(deadline, entries * MILP_BYTES_PER_ENTRY, "the MILP model")
+    except MemoryLimitError as exc:
+        return str(exc)
+    return None
+
+
 class MILPSearcher:
     """Whole-network big-M MILP baseline (finds networks; its infeasibility is not a proof).
 
@@ -98,6 +128,9 @@ class MILPSearcher:
         S = X / scale
         b = _Builder()
         u, n = S.shape
+        refusal = _size_refusal(u, n, (*problem.hidden, problem.Y.shape[1]), deadline)
+        if refusal is not None:  # the Python model build can neither be stopped nor shrunk
+            return SearchOutcome(Status.UNKNOWN, stats={"milp_refused": refusal})
         eps = self.epsilon
         big_b = float(np.abs(S).sum(axis=1).max()) + 1.0
         big_m = 2 * big_b + eps
@@ -107,6 +140,7 @@ class MILPSearcher:
         b1 = [b.var(-big_b, big_b) for _ in range(widths[1])]
         act = [[b.var(0, 1, True) for _ in range(widths[1])] for _ in range(u)]
         for i in range(u):
+            check_interrupt()  # building a large model takes seconds
             for j in range(widths[1]):
                 z = {w1[j][p]: float(S[i, p]) for p in range(n)}
                 z[b1[j]] = 1.0
@@ -120,6 +154,7 @@ class MILPSearcher:
             is_output = d == len(widths) - 2
             nxt = None if is_output else [[b.var(0, 1, True) for _ in range(widths[d + 1])] for _ in range(u)]
             for i in range(u):
+                check_interrupt()
                 for j in range(widths[d + 1]):
                     z: dict[int, float] = {bias[j]: 1.0}
                     for p in range(widths[d]):

@@ -170,8 +170,8 @@ class CPSATSearcher:
                 if excluded:
                     break  # not a proof: some columns were excluded without a certificate
                 return self._infeasible(problem, spec, mode, stats)
-            if solution.status == "UNKNOWN":
-                break
+            if solution.status == "UNKNOWN" or deadline.expired():
+                break  # no time left for the LP checks of these targets
             T = solution.targets
             new_cuts, undecided = self._separate(problem, learner, T[0], master) if mode == "cuts" else (0, 0)
             if undecided:

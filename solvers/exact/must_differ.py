@@ -119,9 +119,10 @@ def candidate_pairs(X: np.ndarray, classes: np.ndarray, rng: np.random.Generator
                 if np.isfinite(dist[local, j]):
                     a, b = sorted((int(rows[start + local]), int(rows[j])))
                     found[(a, b)] = float(dist[local, j])
-    for a in range(u - 1):
-        if classes[a] != classes[a + 1]:
-            found.setdefault((a, a + 1), float(np.sum((X[a] - X[a + 1]) ** 2)))
+    changes = np.flatnonzero(classes[:-1] != classes[1:])  # consecutive rows, labels differ
+    gaps = np.sum((X[changes] - X[changes + 1]) ** 2, axis=1) if changes.size else np.zeros(0)
+    for a, gap in zip(changes.tolist(), gaps.tolist()):
+        found.setdefault((a, a + 1), float(gap))
     ordered = sorted(found, key=lambda p: (found[p], p))[:MAX_CANDIDATES]
     return np.array(ordered, dtype=np.int64).reshape(-1, 2)
 
