@@ -254,14 +254,14 @@ def code_fingerprint() -> str:
     import hashlib
     import importlib.util
 
-    import ftprop_exact
+    from ftprop_exact._version import __version__
 
     digest = hashlib.sha256()
     for name in _CODE_MODULES:
         spec = importlib.util.find_spec(name)
         with open(spec.origin, "rb") as handle:  # type: ignore[union-attr, arg-type]
             digest.update(handle.read())
-    return f"{ftprop_exact.__version__}:{digest.hexdigest()}"
+    return f"{__version__}:{digest.hexdigest()}"
 
 
 def refuse_other_code(client: Any) -> None:
