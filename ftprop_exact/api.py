@@ -133,7 +133,8 @@ def solve(
     if getattr(search, "objective", objective) != objective:
         raise ValueError(f"the searcher object was built for objective={search.objective!r}, not {objective!r}")
     if not isinstance(search, ActiveSetSearcher) and wants_active_set(rows, problem, isinstance(searcher, str)):
-        search = ActiveSetSearcher(search)
+        whole = make_searcher(searcher, **searcher_options) if rows == "auto" else None  # its own row numbers
+        search = ActiveSetSearcher(search, whole=whole)
     name = search.name
     if activation not in capabilities.activations:
         raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")

@@ -236,6 +236,33 @@ def test_take_rows_keeps_the_label_encoding():
 # -- command line -----------------------------------------------------------------------
 
 
+def test_whole_round_answers_first_and_verifies_on_every_row():
+    X, y, _ = planted_teacher(6, 3000, (3,), np.random.default_rng(5))
+    searcher = ActiveSetSearcher(make_searcher("local"), whole=make_searcher("local"))
+    result = solve(X, y, hidden=[3], searcher=searcher, time_limit=60)
+    assert result.status is Status.FEASIBLE and result.network.verify(X, make_dataset(X, y).Y).ok
+    assert result.stats["active_rounds"] == 0 and result.stats["whole_round"] == "FEASIBLE"
+    assert result.stats["working_set"] == result.stats["working_set_examples"] == 3000
+
+
+def test_whole_round_that_finds_nothing_hands_over_to_the_rounds(tmp_path):
+    data = xor_among_separable_rows()
+    searcher = ActiveSetSearcher(make_searcher("local", restarts=0, warm_start=0), whole=make_searcher("local", restarts=0, warm_start=0))
+    searcher.inner = make_searcher("cpsat", threads=1)
+    searcher.initial, searcher.min_grow = 2, 1
+    result = solve(data, hidden=[1], searcher=searcher, time_limit=60)
+    assert result.status is Status.INFEASIBLE and result.proof.kind == "subset"
+    assert check_proof(result.proof, data, Claim.of(data, (1,))).ok
+
+
+def test_whole_searcher_must_be_its_own_object():
+    inner = make_searcher("local")
+    with pytest.raises(ValueError, match="separate"):
+        ActiveSetSearcher(inner, whole=inner)
+    with pytest.raises(ValueError, match="whole_share"):
+        ActiveSetSearcher(inner, whole=make_searcher("local"), whole_share=1.0)
+
+
 def test_cli_rows_option_and_verify_proof_on_the_full_file(tmp_path):
     data = xor_among_separable_rows()
     csv = tmp_path / "d.csv"
