@@ -23,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from ftprop_exact.budget import Deadline
+from ftprop_exact.errors import DataError
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.benders import ProofCut
 from ftprop_exact.proofs.exhaustive import ExhaustiveProof
@@ -127,16 +128,17 @@ class BruteForceSearcher:
 
     @staticmethod
     def _check_size(problem: Problem) -> None:
+        """Refuse (:class:`DataError`, exit 2 on the command line) what brute force cannot enumerate."""
         if len(problem.hidden) != 1:
-            raise ValueError("the brute-force searcher handles exactly one hidden layer")
+            raise DataError("the brute-force searcher handles exactly one hidden layer")
         h, u = problem.hidden[0], problem.n_rows
         if h > MAX_WIDTH:
-            raise ValueError(f"the brute-force searcher handles widths up to {MAX_WIDTH}; asked for {h}")
+            raise DataError(f"the brute-force searcher handles widths up to {MAX_WIDTH}; asked for {h}")
         if u > MAX_ROWS:
-            raise ValueError(f"the brute-force searcher handles up to {MAX_ROWS} distinct rows; the data has {u}")
+            raise DataError(f"the brute-force searcher handles up to {MAX_ROWS} distinct rows; the data has {u}")
         n_columns = 2 ** (u - 1)
         if math.comb(n_columns + h - 1, h) > MAX_COMBINATIONS:
-            raise ValueError(
+            raise DataError(
                 f"too large for brute force: up to {math.comb(n_columns + h - 1, h)} column combinations "
                 f"(limit {MAX_COMBINATIONS}); use fewer rows or a smaller width"
             )
