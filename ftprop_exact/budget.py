@@ -41,6 +41,11 @@ def process_age() -> float:
         return 0.0
 
 
+def process_started_at() -> float:
+    """The :func:`time.monotonic` reading at this process's start (now where it cannot be told)."""
+    return time.monotonic() - process_age()
+
+
 class Deadline:
     """A wall-clock deadline that searchers poll, plus an interruption flag.
 
@@ -79,7 +84,7 @@ class Deadline:
     def from_process_start(cls, time_limit: float | None, memory_limit: int | None = None) -> Deadline:
         """A deadline counted from the start of this process (interpreter start-up and imports
         included), where the platform tells it (Linux); else from now."""
-        return cls.since(time.monotonic() - process_age(), time_limit, memory_limit)
+        return cls.since(process_started_at(), time_limit, memory_limit)
 
     @classmethod
     def since(cls, started: float, time_limit: float | None, memory_limit: int | None = None) -> Deadline:

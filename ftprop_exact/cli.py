@@ -15,7 +15,7 @@ import traceback
 from typing import Sequence
 
 from ftprop_exact import __version__
-from ftprop_exact.budget import process_age
+from ftprop_exact.budget import process_started_at
 from ftprop_exact.commands.signals import leave_if_signalled
 from ftprop_exact.errors import DataError
 
@@ -89,7 +89,7 @@ def console_main() -> None:
     answer) instead of waiting for abandoned native calls; :func:`main` itself always
     returns, so a host program calling it keeps running.
     """
-    sys.exit(leave_if_signalled(main(started=time.monotonic() - process_age())))
+    sys.exit(leave_if_signalled(main(started=process_started_at())))
 
 
 if __name__ == "__main__":

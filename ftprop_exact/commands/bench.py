@@ -101,11 +101,21 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         return _list(instances)
     out_dir = args.out or os.path.join("bench-out", args.suite)
-    from ftprop_exact.benchmarks.processes import descendants
+    from ftprop_exact.benchmarks.processes import descendants, kill_descendants
 
-    _STARTED_WITH[:] = descendants()  # a host program's own children are never killed
+    spared = descendants()  # a host program's own children are never killed
+
+    def kill_runs() -> None:
+        """Kill every process the benchmark started (its runs and worker pools)."""
+        kill_descendants(exclude=spared)
+
+    def stop_runs(signum: int) -> None:
+        """First SIGINT/SIGTERM: kill every process the benchmark started, then unwind the driver."""
+        kill_runs()
+        raise _Stopped(signum)
+
     try:
-        with on_signals(_stop_runs, "stopping every run; finished results are kept", before_exit=_kill_runs):
+        with on_signals(stop_runs, "stopping every run; finished results are kept", before_exit=kill_runs):
             summary = run_benchmark(
                 instances, solvers, out_dir, seeds=args.seeds, jobs=args.jobs, dask=args.dask, resume=args.resume,
                 threads=args.threads, memory_mb=args.memory_mb, suite=args.suite,
@@ -115,10 +125,9 @@ def run(args: argparse.Namespace) -> int:
         output.log(f"error: {exc}")
         return EXIT_USAGE
     except _Stopped as stop:
-        from ftprop_exact.benchmarks.processes import kill_descendants
         from ftprop_exact.benchmarks.results import finished_keys, results_path
 
-        kill_descendants(exclude=_STARTED_WITH)  # any a worker pool started while it was being stopped
+        kill_runs()  # any a worker pool started while it was being stopped
         kept = len(finished_keys(results_path(out_dir)))
         output.log(f"stopped by {signal.Signals(stop.signum).name}: {kept} finished runs kept in "
                    f"{results_path(out_dir)}; continue with: ftprop bench ... --out {out_dir} --resume")
@@ -140,20 +149,3 @@ class _Stopped(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-_STARTED_WITH: list[int] = []
-"""The processes below this one when the benchmark started (spared when it is stopped)."""
-
-
-def _kill_runs() -> None:
-    """Kill every process the benchmark started (its runs and worker pools)."""
-    from ftprop_exact.benchmarks.processes import kill_descendants
-
-    kill_descendants(exclude=_STARTED_WITH)
-
-
-def _stop_runs(signum: int) -> None:
-    """First SIGINT/SIGTERM: kill every process the benchmark started, then unwind the driver."""
-    _kill_runs()
-    raise _Stopped(signum)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from ftprop_exact.budget import Interrupted, stop_requested
 from ftprop_exact.rows import RowGroups, group_identical_rows
-from ftprop_exact.solvers.learners.highs import abandoned_highs_result, linprog  # noqa: F401  (re-exported)
+from ftprop_exact.solvers.learners.highs import linprog
 from ftprop_exact.solvers.learners.hinge import fit_hinge  # noqa: F401  (re-exported: its old home)
 from ftprop_exact.solvers.learners.base import UnitVerdict, as_target_matrix, constant_targets_verdict, verified_separator
 from ftprop_exact.proofs.certificate import (
