@@ -77,10 +77,20 @@ def test_parity_with_benders_cuts_on_the_first_layer(n):
     data = make_dataset(X, y)
     below = solve(data, hidden=[n - 1], searcher=CPSATSearcher(first_layer="cuts"), time_limit=120)
     assert below.status is Status.INFEASIBLE
-    assert below.stats["first_layer"] == "cuts" and below.stats["cuts"] > 0
+    assert below.stats["first_layer"] == "cuts"
     assert below.proof.verify(data)
     at = solve(data, hidden=[n], searcher=CPSATSearcher(first_layer="cuts"), time_limit=120)
     assert at.status is Status.FEASIBLE
+
+
+def test_benders_cuts_close_a_noisy_xor_without_equal_sums():
+    """Off the grid no four rows have equal sums, so the LP's cuts must do the work."""
+    X, y = parity(2)
+    X = X + np.array([[0.01, -0.02], [0.03, 0.01], [-0.02, 0.02], [0.01, 0.03]])
+    data = make_dataset(X, y)
+    result = solve(data, hidden=[1], searcher=CPSATSearcher(first_layer="cuts"), time_limit=60)
+    assert result.status is Status.INFEASIBLE
+    assert result.stats["cuts"] > 0 and result.proof.verify(data)
 
 
 def test_two_hidden_layers_and_multiclass():

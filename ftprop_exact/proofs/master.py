@@ -33,6 +33,12 @@ from ortools.sat.python import cp_model
 from ftprop_exact import progress
 from ftprop_exact.budget import check_interrupt, stop_requested
 from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.implied import (
+    canonical_unit_implications,
+    data_symmetry,
+    equal_sum_quads,
+    exact_integer_inputs,
+)
 from ftprop_exact.proofs.must_differ import label_classes
 
 LEX_PREFIX_MAX = 30  # rows in the unit-order key (the key must fit in an int64)
@@ -101,6 +107,12 @@ class MasterSpec:
     differ_pairs : list of (int, int)
         The same constraints for these pairs only (differently labelled rows; recorded in
         proofs, like the cuts).
+    equal_sums : list of (int, int, int, int)
+        Rows with ``x_i + x_j = x_k + x_l``: no first-layer unit is on at ``i, j`` and off at
+        ``k, l``, nor the reverse (derived from the data, :mod:`ftprop_exact.proofs.implied`).
+    unit0_implications : list of (int, int)
+        ``t_i -> t_j`` for first-layer unit 0: the data's flip/swap symmetry broken on that
+        unit, which is then exempt from the negation and order symmetry breaking of layer 1.
     """
 
     Y: np.ndarray
@@ -113,6 +125,8 @@ class MasterSpec:
     max_errors: int | None = None
     must_differ: bool = False
     differ_pairs: list[tuple[int, int]] = field(default_factory=list)
+    equal_sums: list[tuple[int, int, int, int]] = field(default_factory=list)
+    unit0_implications: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -161,6 +175,12 @@ class MasterModel:
             self._add_distinct_codes(a, b)
         for rows, signs in spec.cuts:
             self._add_cut_clauses(rows, signs)
+        for quad in spec.equal_sums:
+            check_interrupt()
+            self._add_cut_clauses(quad, (1, 1, -1, -1))
+        first = self.targets[0]
+        for i, j in spec.unit0_implications:
+            self.model.add_implication(first[i][0], first[j][0])
 
     # -- construction ---------------------------------------------------------------------
     def _target_row(self, d: int, i: int, width: int) -> list[cp_model.IntVar]:
@@ -170,14 +190,14 @@ class MasterModel:
 
     def _break_symmetry(self) -> None:
         prefix = self.spec.lex_prefix
-        for layer in self.targets:
-            for j in range(len(layer[0])):
+        for d, layer in enumerate(self.targets):
+            # with the data's symmetry broken on unit 0 of layer 1, that unit is left out here
+            units = range(1 if d == 0 and self.spec.unit0_implications else 0, len(layer[0]))
+            for j in units:
                 self.model.add(layer[0][j] == 1)  # negation symmetry: row 0 carries +1
             if prefix <= 0:
                 continue
-            keys = [
-                sum((1 << (prefix - k)) * layer[k][j] for k in range(1, prefix + 1)) for j in range(len(layer[0]))
-            ]
+            keys = [sum((1 << (prefix - k)) * layer[k][j] for k in range(1, prefix + 1)) for j in units]
             for j in range(len(keys) - 1):
                 self.model.add(keys[j] >= keys[j + 1])  # permutation symmetry
 
@@ -414,14 +434,23 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     # down (fewer master solves); there the searcher adds them for chosen pairs (differ_pairs)
     useful = objective == "feasibility" and mode == "exact" and len(problem.hidden) > 1
     pairs = must_differ_pair_count(problem.Y) if useful else 0
+    minimising = objective == "min_errors"
+    implications = []
+    if encoded is not None:
+        symmetry = data_symmetry(encoded, problem.Y, np.asarray(problem.counts) if minimising else None)
+        implications = canonical_unit_implications(encoded, symmetry) if symmetry else []
+    integer_inputs = encoded if encoded is not None else exact_integer_inputs(problem.X)
+    quad_limit = MAX_EQUAL_SUM_CLAUSES // (2 * problem.hidden[0])
     spec = MasterSpec(
+        equal_sums=[] if integer_inputs is None else equal_sum_quads(integer_inputs, quad_limit),
+        unit0_implications=implications,
         must_differ=0 < pairs * sum(problem.hidden) <= MAX_DISTINCT_CODE_LITERALS,
         Y=np.asarray(problem.Y),
         hidden=problem.hidden,
         weight_bounds=default_weight_bounds(fan_in_0, problem.hidden, max_weight),
         first_layer_inputs=encoded,
         lex_prefix=min(LEX_PREFIX_MAX, problem.n_rows - 1),
-        error_weights=np.asarray(problem.counts) if objective == "min_errors" else None,
+        error_weights=np.asarray(problem.counts) if minimising else None,
     )
     return spec, mode
 
@@ -458,6 +487,7 @@ def must_differ_pairs(Y: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(low[order].tolist(), high[order].tolist()))
 
 
+MAX_EQUAL_SUM_CLAUSES = 200_000  # first-layer clauses from equal sums, at most
 MAX_DISTINCT_CODE_LITERALS = 100_000  # differently labelled row pairs x hidden units, beyond: none
 MAX_WEIGHT_BOUND = 2**62  # CP-SAT's integer domains are 64-bit
 MAX_TARGET_LITERALS = 2_000_000  # distinct rows x hidden units
@@ -503,6 +533,7 @@ def master_items(spec: MasterSpec) -> int:
     if spec.must_differ:  # distinct codes: per pair, a literal per hidden unit and one per layer
         items += must_differ_pair_count(spec.Y) * (3 * sum(hidden) + len(hidden))
     items += len(spec.differ_pairs) * (3 * sum(hidden) + len(hidden))
+    items += 2 * hidden[0] * len(spec.equal_sums) + len(spec.unit0_implications)
     return int(items)
 
 
