@@ -365,10 +365,9 @@ def _large() -> list[Instance]:
 
 
 def _structured() -> list[Instance]:
-    """Points on a line (m = 6..20, 2-10 dimensions) and parity at depth 2, 20 s each."""
-    limit = 20.0
+    """Points on a line (m = 6..20, 2-10 dimensions, 20 s each) and parity at depth 2 (60 s each)."""
     lines = [(6, 2), (8, 3), (10, 4), (12, 5), (14, 6), (16, 8), (18, 9), (20, 10), (20, 2)]
-    return [*line_instances(lines, seed=4, time_limit=limit), *deep_parity_instances((3, 4, 5), limit)]
+    return [*line_instances(lines, seed=4, time_limit=20.0), *deep_parity_instances((3, 4, 5), 60.0)]
 
 
 _SUITES: dict[str, Callable[[], list[Instance]]] = {

@@ -17,7 +17,9 @@ Symmetry breaking that keeps proofs sound: each hidden unit may be negated toget
 outgoing weights, so its target on row 0 is fixed to +1; units of a layer are
 interchangeable, so their columns are ordered (non-increasing) on the binary number formed by
 a prefix of rows 1..R. Both hold for some optimal representative of every solution, and the
-cuts are invariant under both, so the master stays equisatisfiable.
+cuts are invariant under both, so the master stays equisatisfiable. When the data has flip or
+swap symmetries, they are broken on unit 0 of layer 1 instead, which the two rules then skip;
+equal-sum clauses on layer 1 are derived from the data too (:mod:`ftprop_exact.proofs.implied`).
 """
 
 from __future__ import annotations

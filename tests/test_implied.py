@@ -1,0 +1,150 @@
+"""Constraints the data implies (equal sums, flip/swap symmetry) against slow references and brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ftprop_exact import Status, make_dataset, solve
+from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.implied import (
+    DataSymmetry,
+    canonical_unit_implications,
+    data_symmetry,
+    equal_sum_quads,
+    exact_integer_inputs,
+)
+from ftprop_exact.proofs.master import boolean_encoding, master_spec
+from ftprop_exact.solvers.baselines.brute import minimum_errors
+from ftprop_exact.solvers.learners.lp import LPLearner
+
+
+def quads_by_enumeration(S: np.ndarray) -> set[tuple[int, int, int, int]]:
+    """Every unordered pair of disjoint row pairs with equal sums, by four nested loops."""
+    found = set()
+    for i, j, k, l in itertools.permutations(range(S.shape[0]), 4):
+        if i < j and k < l and (i, j) < (k, l) and np.array_equal(S[i] + S[j], S[k] + S[l]):
+            found.add((i, j, k, l))
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.integers(4, 9), st.integers(1, 3))
+def test_equal_sums_are_exactly_the_enumerated_ones(seed, m, n):
+    rng = np.random.default_rng(seed)
+    S = np.unique(rng.integers(-2, 3, size=(m, n)), axis=0)
+    assert set(equal_sum_quads(S)) == quads_by_enumeration(S)
+    assert len(equal_sum_quads(S, limit=2)) == min(2, len(quads_by_enumeration(S)))
+
+
+def test_integer_inputs_only_when_exact():
+    assert exact_integer_inputs(np.array([[1.0, -3.0]])).dtype == np.int64
+    assert exact_integer_inputs(np.array([[1.5, 2.0]])) is None
+    assert exact_integer_inputs(np.array([[2.0**60]])) is None
+
+
+def images(S: np.ndarray, symmetry: DataSymmetry) -> list[np.ndarray]:
+    """The data under each generator: every flip, and adjacent swaps along each component."""
+    out = []
+    for c in symmetry.flips:
+        T = S.copy()
+        T[:, c] *= -1
+        out.append(T)
+    for component in symmetry.components:
+        for c, d in zip(component[:-1], component[1:]):
+            T = S.copy()
+            T[:, [c, d]] = T[:, [d, c]]
+            out.append(T)
+    return out
+
+
+def symmetric_instance(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean rows closed under some column symmetries, labels invariant (or negated) under them.
+
+    Labels are a random function of the Hamming weight of a random subset of columns
+    (invariant under swaps within the subset and under permuting the rest) or the parity
+    of it (each flip of the subset negates every label), sometimes of a random subset of
+    weights only.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 5))
+    rows = np.array(list(itertools.product([0, 1], repeat=n)))
+    subset = rng.random(n) < 0.7
+    subset[int(rng.integers(n))] = True
+    weight = rows[:, subset].sum(axis=1)
+    if seed % 2:
+        y = weight % 2
+    else:
+        y = rng.integers(0, 2, size=int(subset.sum()) + 1)[weight]
+    keep = np.zeros(len(rows), dtype=bool)
+    while not 3 <= keep.sum() <= 8:  # whole weight classes keep the symmetry; <= 8 rows keep brute force fast
+        keep = np.isin(rows.sum(axis=1), rng.choice(n + 1, size=int(rng.integers(1, n + 1)), replace=False))
+    X, y = rows[keep], y[keep]
+    if np.unique(y).size < 2:
+        y = y.copy()
+        y[0] = 1 - y[0]
+    return X.astype(float), y
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_reported_symmetry_maps_the_data_onto_itself(seed):
+    X, y = symmetric_instance(seed)
+    S = boolean_encoding(X).astype(np.int64)
+    Y = make_dataset(X, y).Y
+    symmetry = data_symmetry(S, Y)
+    rows = {(r.tobytes(), tuple(l)) for r, l in zip(S, Y)}
+    negated = {(r.tobytes(), tuple(-l)) for r, l in zip(S, Y)}
+    for T in images(S, symmetry):
+        image = {(r.tobytes(), tuple(l)) for r, l in zip(T, Y)}
+        assert image in (rows, negated)
+    for i, j in canonical_unit_implications(S, symmetry):
+        assert i != j and (S[j] - S[i] != 0).sum() in (1, 2)
+
+
+def test_the_full_cube_with_parity_has_the_whole_hyperoctahedral_group():
+    S = np.array(list(itertools.product([-1, 1], repeat=4)))
+    Y = np.where(((S > 0).sum(axis=1) % 2)[:, None] == 1, 1, -1)
+    assert data_symmetry(S, Y) == DataSymmetry((0, 1, 2, 3), ((0, 1, 2, 3),))
+    assert data_symmetry(S, Y, counts=np.arange(16)) == DataSymmetry((), ())  # counts differ
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_exact_answers_on_symmetric_data_agree_with_brute_force(block):
+    """120 tiny symmetric instances (where the symmetry breaking is active), widths 1-3."""
+    active = 0
+    for seed in range(block * 30, block * 30 + 30):
+        X, y = symmetric_instance(seed)
+        data = make_dataset(X, y)
+        h = 1 + seed % 3
+        spec, _ = master_spec(Problem.build(data, [h]), "auto", None, "feasibility")
+        active += bool(spec.unit0_implications)
+        truth = solve(data, hidden=[h], searcher="brute", time_limit=None)
+        assert truth.status is not Status.UNKNOWN
+        for searcher in ("cpsat", "auto"):
+            result = solve(data, hidden=[h], searcher=searcher, time_limit=60)
+            assert result.status is truth.status, (seed, searcher, h)
+            if result.status is Status.FEASIBLE:
+                assert result.network.verify(X, data.Y).ok
+            else:
+                assert result.proof.verify(data)
+    assert active >= 20  # the instances exercise the symmetry breaking
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_min_errors_on_symmetric_data_with_duplicates_equals_brute_force(seed):
+    X, y = symmetric_instance(seed)
+    rng = np.random.default_rng(seed)
+    extra = rng.integers(0, X.shape[0], size=3)  # duplicates (some conflicting) break symmetry of counts
+    X = np.vstack([X, X[extra]])
+    y = np.concatenate([y, rng.integers(0, 2, size=3)])
+    data = make_dataset(X, y)
+    problem = Problem.build(data, [1], merge="examples")
+    optimum = minimum_errors(problem, LPLearner())
+    result = solve(data, hidden=[1], searcher="cpsat", objective="min_errors", time_limit=60)
+    assert result.errors == optimum
+    if optimum:
+        assert result.status is Status.OPTIMAL and result.proof.verify(data)
