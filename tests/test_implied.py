@@ -13,6 +13,7 @@ from ftprop_exact import Status, make_dataset, solve
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.implied import (
     DataSymmetry,
+    between_triples,
     canonical_unit_implications,
     data_symmetry,
     equal_sum_quads,
@@ -39,6 +40,34 @@ def test_equal_sums_are_exactly_the_enumerated_ones(seed, m, n):
     S = np.unique(rng.integers(-2, 3, size=(m, n)), axis=0)
     assert set(equal_sum_quads(S)) == quads_by_enumeration(S)
     assert len(equal_sum_quads(S, limit=2)) == min(2, len(quads_by_enumeration(S)))
+
+
+def triples_by_fractions(S: np.ndarray) -> set[tuple[int, int, int]]:
+    """``(i, j, k)``, ``i < k``: ``S[j] = lam S[i] + (1 - lam) S[k]`` for a rational ``0 < lam < 1``."""
+    from fractions import Fraction
+
+    found = set()
+    for i, j, k in itertools.permutations(range(S.shape[0]), 3):
+        if i > k:
+            continue
+        d, e = S[k] - S[i], S[j] - S[i]
+        p = next(p for p in range(len(d)) if d[p] != 0)
+        t = Fraction(int(e[p]), int(d[p]))
+        if 0 < t < 1 and all(Fraction(int(e[q])) == t * int(d[q]) for q in range(len(d))):
+            found.add((i, j, k))
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.integers(3, 9), st.integers(1, 3), st.booleans())
+def test_betweenness_is_exactly_the_rational_one(seed, m, n, on_a_line):
+    rng = np.random.default_rng(seed)
+    if on_a_line:  # many collinear rows: points on a few lines through a grid
+        S = rng.integers(-3, 4, size=(1, n)) + rng.integers(-4, 5, size=(m, 1)) * rng.integers(-2, 3, size=(1, n))
+    else:
+        S = rng.integers(-2, 3, size=(m, n))
+    S = np.unique(S, axis=0)
+    assert set(between_triples(S)) == triples_by_fractions(S)
 
 
 def test_integer_inputs_only_when_exact():

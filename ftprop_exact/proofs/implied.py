@@ -12,6 +12,12 @@ threshold functions (every 2-asummable Boolean function of at most 8 variables i
 threshold function; Muroga, *Threshold Logic and its Applications*, 1971), which is what lets
 CP-SAT close 5-bit parity at width 4 without LP cuts.
 
+**Betweenness.** When row ``j`` lies strictly between rows ``i`` and ``k`` on a segment
+(``x_j = lam x_i + (1 - lam) x_k``, ``0 < lam < 1``), then ``z_j`` lies between ``z_i`` and
+``z_k``: a unit on (off) at both ends is on (off) at ``j``. On points that lie on a line these
+clauses say everything a unit can do there (at most one change of sign along the line), which
+is what lets the whole-network MILP's relaxation dismiss such data; here they are exact.
+
 **Data symmetries.** A *flip* of a two-valued column (``x_c -> a + b - x_c``) or a *swap*
 of two columns that maps the set of rows onto itself, each row's label kept (or every label
 negated), maps every network that fits the data to one that fits it too (flip: negate the
@@ -43,6 +49,8 @@ QUAD_ROWS_MAX = 512  # rows beyond which equal sums are not searched (pairs grow
 QUADS_MAX = 50_000  # equal-sum quadruples kept, at most (clauses = 2 x width x quadruples)
 SYMMETRY_WORK_MAX = 20_000_000  # rows x columns^2: beyond it, no symmetry search
 EXACT_INTEGER_MAX = 2**40  # integer data up to this size: sums are exact in int64
+BETWEEN_INTEGER_MAX = 2**24  # products of differences stay exact in int64 below this size
+BETWEEN_ROWS_MAX = 400  # rows beyond which betweenness is not searched (cubic work)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,41 @@ def equal_sum_quads(S: np.ndarray, limit: int = QUADS_MAX) -> list[tuple[int, in
                 if len(quads) >= limit:
                     return quads
     return quads
+
+
+def between_triples(S: np.ndarray, limit: int = QUADS_MAX) -> list[tuple[int, int, int]]:
+    """Triples ``(i, j, k)``, ``i < k``, with row ``j`` strictly inside the segment from ``i`` to ``k``.
+
+    Exact on integer rows of size at most :data:`BETWEEN_INTEGER_MAX` (none otherwise, and
+    none beyond :data:`BETWEEN_ROWS_MAX` rows); at most ``limit`` of them, in order.
+
+    Examples
+    --------
+    >>> between_triples(np.array([[0, 0], [2, 2], [1, 1], [1, 0]]))
+    [(0, 2, 1)]
+    """
+    S = np.asarray(S, dtype=np.int64)
+    u = S.shape[0]
+    if u < 3 or u > BETWEEN_ROWS_MAX or limit <= 0 or int(np.abs(S).max(initial=0)) > BETWEEN_INTEGER_MAX:
+        return []
+    triples: list[tuple[int, int, int]] = []
+    for i in range(u - 1):
+        check_interrupt()
+        D = S - S[i]  # row j relative to row i
+        for k in range(i + 1, u):
+            d = D[k]
+            # j on the segment: D_j parallel to d (all 2x2 minors zero), 0 < D_j . d < d . d
+            dots = D @ d
+            inside = (dots > 0) & (dots < d @ d)
+            if not inside.any():
+                continue
+            candidates = np.flatnonzero(inside)
+            cross = D[candidates][:, :, None] * d[None, None, :] - D[candidates][:, None, :] * d[None, :, None]
+            for j in candidates[~cross.reshape(candidates.size, -1).any(axis=1)]:
+                triples.append((i, int(j), k))
+                if len(triples) >= limit:
+                    return triples
+    return triples
 
 
 def data_symmetry(S: np.ndarray, Y: np.ndarray, counts: np.ndarray | None = None) -> DataSymmetry:

@@ -36,6 +36,7 @@ from ftprop_exact import progress
 from ftprop_exact.budget import check_interrupt, stop_requested
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.implied import (
+    between_triples,
     canonical_unit_implications,
     data_symmetry,
     equal_sum_quads,
@@ -112,6 +113,9 @@ class MasterSpec:
     equal_sums : list of (int, int, int, int)
         Rows with ``x_i + x_j = x_k + x_l``: no first-layer unit is on at ``i, j`` and off at
         ``k, l``, nor the reverse (derived from the data, :mod:`ftprop_exact.proofs.implied`).
+    betweens : list of (int, int, int)
+        Row ``j`` strictly between rows ``i`` and ``k`` (``(i, j, k)``): a first-layer unit on
+        (off) at both ends is on (off) at ``j`` (derived from the data).
     unit0_implications : list of (int, int)
         ``t_i -> t_j`` for first-layer unit 0: the data's flip/swap symmetry broken on that
         unit, which is then exempt from the negation and order symmetry breaking of layer 1.
@@ -128,6 +132,7 @@ class MasterSpec:
     must_differ: bool = False
     differ_pairs: list[tuple[int, int]] = field(default_factory=list)
     equal_sums: list[tuple[int, int, int, int]] = field(default_factory=list)
+    betweens: list[tuple[int, int, int]] = field(default_factory=list)
     unit0_implications: list[tuple[int, int]] = field(default_factory=list)
 
     @property
@@ -180,6 +185,9 @@ class MasterModel:
         for quad in spec.equal_sums:
             check_interrupt()
             self._add_cut_clauses(quad, (1, 1, -1, -1))
+        for i, j, k in spec.betweens:
+            check_interrupt()
+            self._add_cut_clauses((i, j, k), (1, -1, 1))
         first = self.targets[0]
         for i, j in spec.unit0_implications:
             self.model.add_implication(first[i][0], first[j][0])
@@ -442,9 +450,11 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
         symmetry = data_symmetry(encoded, problem.Y, np.asarray(problem.counts) if minimising else None)
         implications = canonical_unit_implications(encoded, symmetry) if symmetry else []
     integer_inputs = encoded if encoded is not None else exact_integer_inputs(problem.X)
-    quad_limit = MAX_EQUAL_SUM_CLAUSES // (2 * problem.hidden[0])
+    clause_limit = MAX_IMPLIED_CLAUSES // (2 * problem.hidden[0])
+    equal_sums = [] if integer_inputs is None else equal_sum_quads(integer_inputs, clause_limit)
     spec = MasterSpec(
-        equal_sums=[] if integer_inputs is None else equal_sum_quads(integer_inputs, quad_limit),
+        equal_sums=equal_sums,
+        betweens=[] if integer_inputs is None else between_triples(integer_inputs, clause_limit - len(equal_sums)),
         unit0_implications=implications,
         must_differ=0 < pairs * sum(problem.hidden) <= MAX_DISTINCT_CODE_LITERALS,
         Y=np.asarray(problem.Y),
@@ -489,7 +499,7 @@ def must_differ_pairs(Y: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(low[order].tolist(), high[order].tolist()))
 
 
-MAX_EQUAL_SUM_CLAUSES = 200_000  # first-layer clauses from equal sums, at most
+MAX_IMPLIED_CLAUSES = 200_000  # first-layer clauses from equal sums and betweenness, at most
 MAX_DISTINCT_CODE_LITERALS = 100_000  # differently labelled row pairs x hidden units, beyond: none
 MAX_WEIGHT_BOUND = 2**62  # CP-SAT's integer domains are 64-bit
 MAX_TARGET_LITERALS = 2_000_000  # distinct rows x hidden units
@@ -535,7 +545,7 @@ def master_items(spec: MasterSpec) -> int:
     if spec.must_differ:  # distinct codes: per pair, a literal per hidden unit and one per layer
         items += must_differ_pair_count(spec.Y) * (3 * sum(hidden) + len(hidden))
     items += len(spec.differ_pairs) * (3 * sum(hidden) + len(hidden))
-    items += 2 * hidden[0] * len(spec.equal_sums) + len(spec.unit0_implications)
+    items += 2 * hidden[0] * (len(spec.equal_sums) + len(spec.betweens)) + len(spec.unit0_implications)
     return int(items)
 
 
