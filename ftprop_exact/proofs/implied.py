@@ -1,16 +1,14 @@
 """Constraints on first-layer targets that the data implies, derived again by every checker.
 
-Two families, both computed from the data alone (so a proof never lists them: the master
+Three families, all computed from the data alone (so a proof never lists them: the master
 that re-checks a proof derives the same ones, :func:`ftprop_exact.proofs.master.master_spec`):
 
 **Equal sums (2-summability).** When four distinct rows satisfy ``x_i + x_j = x_k + x_l``
 exactly, every unit has ``z_i + z_j = z_k + z_l`` for ``z = w . x + b``, so no unit is on at
 ``i, j`` and off at ``k, l`` (the left side would be positive, the right side not), nor the
 reverse. Each such quadruple is a first-layer cut with a certificate that needs no solver:
-the identity itself. On Boolean data with at most eight columns these cuts characterise the
-threshold functions (every 2-asummable Boolean function of at most 8 variables is a
-threshold function; Muroga, *Threshold Logic and its Applications*, 1971), which is what lets
-CP-SAT close 5-bit parity at width 4 without LP cuts.
+the identity itself. The master uses them where the first layer is left to the LP's cuts
+(integer-valued data); a first layer modelled exactly (Boolean data) implies them already.
 
 **Betweenness.** When row ``j`` lies strictly between rows ``i`` and ``k`` on a segment
 (``x_j = lam x_i + (1 - lam) x_k``, ``0 < lam < 1``), then ``z_j`` lies between ``z_i`` and
@@ -33,8 +31,8 @@ high value of column ``d`` to the earlier column ``c`` of the same component. Th
 implications are the symmetry breaking; the master then breaks the negation and permutation
 symmetry of the other units of layer 1 only (``docs/exact_search.md``).
 
-Both work on integer matrices (the +-1 encoding of Boolean data, or integer-valued data),
-where every comparison is exact.
+All three work on integer matrices (the data's values, or the +-1 encoding of Boolean
+data), where every comparison is exact.
 """
 
 from __future__ import annotations

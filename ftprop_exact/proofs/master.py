@@ -433,6 +433,9 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     encoded = boolean_encoding(problem.X) if first_layer in ("auto", "exact") else None
     if first_layer == "exact" and encoded is None:
         raise ValueError("first_layer='exact' needs every input column to take at most two values")
+    if first_layer == "auto" and encoded is not None and not fits_int64(encoded.shape[1], max_weight):
+        encoded = None  # e.g. a few rows in many dimensions: every column has two values, but
+        # the integer first layer would be too wide for 64 bits; the LP's cuts handle it
     mode = "exact" if encoded is not None else "cuts"
     fan_in_0 = problem.X.shape[1] if encoded is None else encoded.shape[1]
     check_model_size(problem, fan_in_0, mode, max_weight)
@@ -449,7 +452,9 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     if encoded is not None:
         symmetry = data_symmetry(encoded, problem.Y, np.asarray(problem.counts) if minimising else None)
         implications = canonical_unit_implications(encoded, symmetry) if symmetry else []
-    integer_inputs = encoded if encoded is not None else exact_integer_inputs(problem.X)
+    # equal sums and betweenness only where the first layer is left to the LP's cuts: an
+    # exact first layer implies them already, and there they slowed CP-SAT down
+    integer_inputs = exact_integer_inputs(problem.X) if encoded is None else None
     clause_limit = MAX_IMPLIED_CLAUSES // (2 * problem.hidden[0])
     equal_sums = [] if integer_inputs is None else equal_sum_quads(integer_inputs, clause_limit)
     spec = MasterSpec(
@@ -518,10 +523,26 @@ def check_model_size(problem: Problem, fan_in_0: int, mode: str, max_weight: int
     literals = problem.n_rows * sum(problem.hidden)
     if literals > MAX_TARGET_LITERALS:
         raise ModelTooLarge(f"the master would have {literals} target literals (limit {MAX_TARGET_LITERALS})")
-    bounds = default_weight_bounds(fan_in_0, problem.hidden, max_weight)
-    modelled = bounds if mode == "exact" else bounds[1:]
-    if any(b > MAX_WEIGHT_BOUND for b in modelled):
+    fan_ins = (fan_in_0, *problem.hidden)
+    modelled = fan_ins if mode == "exact" else fan_ins[1:]
+    if not all(fits_int64(k, max_weight) for k in modelled):
         raise ModelTooLarge("a layer's weight bound exceeds 64-bit integers: too wide for the exact model")
+
+
+def fits_int64(fan_in: int, max_weight: int | None) -> bool:
+    """Whether a unit of this fan-in, with Muroga-bounded (or capped) weights, fits CP-SAT's 64 bits.
+
+    The pre-activation ``b + sum_p w_p s_p`` of ``fan_in + 1`` terms, each within the bound,
+    must stay inside CP-SAT's integer range (a bound may never be capped silently: that
+    would make proofs unsound).
+
+    Examples
+    --------
+    >>> fits_int64(20, None), fits_int64(40, None), fits_int64(40, 3)
+    (True, False, True)
+    """
+    bound = default_weight_bounds(fan_in, (), max_weight)[0]
+    return (fan_in + 1) * bound <= MAX_WEIGHT_BOUND
 
 
 def master_items(spec: MasterSpec) -> int:
