@@ -164,7 +164,7 @@ def solve(
     try:
         with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
             bounded = None
-            if problem.hidden and not minimising and capabilities.bounds_first and not searching.expired():
+            if problem.hidden and not minimising and capabilities.bounds_first and choosing is None and not searching.expired():
                 with progress.phase("must-differ bound"):
                     bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
                 bound_stats["must_differ"] = found.stats

@@ -50,12 +50,13 @@ def svm_direction(A: np.ndarray, t: np.ndarray, C: float) -> tuple[np.ndarray, f
     """
     from sklearn.svm import SVC  # noqa: PLC0415 - scikit-learn loads slowly; only margin runs need it
 
-    svc = SVC(kernel="linear", C=C, tol=1e-5, cache_size=200)
+    scale = float(np.max(np.abs(A))) or 1.0  # one factor for every feature: the same max-margin direction
+    svc = SVC(kernel="linear", C=C, tol=1e-7, cache_size=200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning: the result is verified anyway
-        svc.fit(A, t)
+        svc.fit(A / scale, t)
     sign = 1.0 if svc.classes_[1] > 0 else -1.0
-    w = sign * np.asarray(svc.coef_, dtype=np.float64)[0]
+    w = sign * np.asarray(svc.coef_, dtype=np.float64)[0] / scale
     b = sign * float(svc.intercept_[0])
     at_bound = bool(np.any(np.abs(svc.dual_coef_) >= C * (1 - 1e-9)))
     return w, b, at_bound
@@ -151,10 +152,14 @@ def maximise_network_margins(
         A = problem.layer_inputs(d, sign_codes)
         T = problem.layer_targets(d, sign_codes)
         W, b = np.array(layer.weights, dtype=np.float64), np.array(layer.bias, dtype=np.float64)
+        seen: dict[bytes, UnitVerdict | None] = {}  # units with the same targets (copies) share one fit
         for j in range(layer.n_outputs):
             if deadline is not None and deadline.expired():
                 break
-            verdict = hard_margin_separator(A, T[:, j])
+            key = np.ascontiguousarray(T[:, j]).tobytes()
+            if key not in seen:
+                seen[key] = hard_margin_separator(A, T[:, j])
+            verdict = seen[key]
             if verdict is not None:
                 W[j], b[j] = verdict.weights, verdict.bias
                 refitted += 1
