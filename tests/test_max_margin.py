@@ -18,8 +18,9 @@ from searcher_contract import planted
 def separable(seed: int, m: int = 30, n: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Random points labelled by a random hyperplane, with a gap around it."""
     rng = np.random.default_rng(seed)
-    w, b = rng.normal(size=n), rng.normal()
+    w = rng.normal(size=n)
     X = rng.normal(size=(4 * m, n)) * rng.uniform(0.5, 4.0, size=n)
+    b = -float(np.quantile(X @ w, rng.uniform(0.3, 0.7)))  # both classes present
     z = (X @ w + b) / np.linalg.norm(w)
     keep = np.flatnonzero(np.abs(z) > 0.1)[:m]
     return X[keep], np.where(z[keep] > 0, 1, -1)
@@ -40,6 +41,7 @@ def reference_margin(X: np.ndarray, t: np.ndarray) -> float:
 @pytest.mark.parametrize("seed", range(6))
 def test_hard_margin_separator_is_verified_and_largest(seed):
     X, t = separable(seed)
+    assert set(t.tolist()) == {-1, 1}
     verdict = hard_margin_separator(X, t)
     assert verdict is not None and verdict.separable is True
     again = verified_separator(X, t, verdict.weights, verdict.bias)  # independent re-check

@@ -33,10 +33,11 @@ from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.learners.lp import LPLearner
 from ftprop_exact.solvers.objectives.margin import hard_margin_separator
 from ftprop_exact.solvers.registry import capabilities_of
-from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, try_targets
+from ftprop_exact.solvers.assemble import LayerFit
+from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher
 from ftprop_exact.status import Status
 
-__all__ = ["MarginStartSearcher", "linear_direction", "margin_start_targets"]
+__all__ = ["MarginStartSearcher", "fit_distinct_columns", "linear_direction", "margin_start_targets"]
 
 
 def linear_direction(A: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -97,6 +98,20 @@ def margin_start_targets(problem: Problem, deadline: Deadline | None = None) -> 
     return targets
 
 
+def fit_distinct_columns(problem: Problem, hidden_targets: list[np.ndarray], learner: SeparabilityLearner) -> LayerFit:
+    """:func:`~ftprop_exact.solvers.assemble.fit_layers`, each distinct target column of a layer checked once.
+
+    The start targets repeat columns (copies); a copy gets the verdict of its original.
+    """
+    verdicts = []
+    for d in range(problem.depth):
+        T = problem.layer_targets(d, hidden_targets)
+        _, first, inverse = np.unique(T, axis=1, return_index=True, return_inverse=True)
+        checked = learner.check_layer(problem.layer_inputs(d, hidden_targets), T[:, first])
+        verdicts.append(tuple(checked[i] for i in np.asarray(inverse).reshape(-1)))
+    return LayerFit(tuple(verdicts))
+
+
 class MarginStartSearcher:
     """Try the large-margin start targets, then the wrapped searcher.
 
@@ -126,7 +141,7 @@ class MarginStartSearcher:
         """The start targets; if they do not fit, ``inner.search`` (``stats["margin_start"]`` says which)."""
         targets = margin_start_targets(problem, deadline)
         if targets is not None and not deadline.expired():
-            try_targets(problem, targets, learner, incumbent)
+            incumbent.offer_targets(targets, fit_distinct_columns(problem, targets, learner))
             if incumbent.exact:
                 return SearchOutcome(Status.FEASIBLE, stats={"margin_start": "fits"})
         outcome = self.inner.search(problem, learner, deadline, incumbent, rng)
