@@ -265,15 +265,20 @@ def proof_summary(result: Result) -> dict[str, Any]:
     return summary
 
 
+def header(args: argparse.Namespace, data: Dataset, run: str, stats: Any) -> None:
+    """The first ``c`` lines: version and command, the data, the run (``run``, seed, time limit), the stats."""
+    output.comment(f"ftprop_exact {__version__} {args.command}")
+    output.comment(describe(data))
+    output.comment(f"{run}, seed {args.seed}, time limit {args.time_limit:g} s")
+    output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
+
+
 def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
     """Print the answer: one JSON object, or ``c`` lines and the ``s`` verdict line."""
     if args.json:
         output.json_object(result_json(args, result, data))
         return
-    output.comment(f"ftprop_exact {__version__} {args.command}")
-    output.comment(describe(data))
-    output.comment(f"hidden {list(result.hidden)}, solver {result.solver}, seed {args.seed}, time limit {args.time_limit:g} s")
-    output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in result.stats.items()))
+    header(args, data, f"hidden {list(result.hidden)}, solver {result.solver}", result.stats)
     if result.errors is not None:
         output.comment(f"training errors of the network: {result.errors}")
     if result.lower_bound is not None:

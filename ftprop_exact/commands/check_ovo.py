@@ -7,8 +7,7 @@ from typing import Any
 
 from ftprop_exact import __version__
 from ftprop_exact.commands import output
-from ftprop_exact.commands.check import dask_options, run_interruptibly
-from ftprop_exact.commands.data_args import describe
+from ftprop_exact.commands.check import dask_options, header, run_interruptibly
 from ftprop_exact.errors import DataError
 from ftprop_exact.ovo import solve_one_vs_one
 
@@ -35,10 +34,7 @@ def run_ovo(args: argparse.Namespace, objective: str, options: dict[str, Any]) -
         obj.update(hidden=list(args.hidden), classes=list(data.classes), seed=args.seed, version=__version__)
         output.json_object(obj)
         return result.status.exit_code
-    output.comment(f"ftprop_exact {__version__} {args.command} (one-vs-one)")
-    output.comment(describe(data))
-    output.comment(f"hidden {list(args.hidden)}, solver {args.solver}, objective {objective}, seed {args.seed}")
-    output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in result.stats.items()))
+    header(args, data, f"one-vs-one, hidden {list(args.hidden)}, solver {args.solver}, objective {objective}", result.stats)
     if result.errors is not None:
         output.comment(f"training errors of the ensemble: {result.errors}")
     if args.network:

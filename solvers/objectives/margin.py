@@ -69,17 +69,9 @@ def hard_margin_separator(A: np.ndarray, t: np.ndarray) -> UnitVerdict | None:
     hard-margin form; the geometric margin is then ``1 / ||w||_2``). Constant targets get
     ``w = 0`` (infinite margin).
 
-    Parameters
-    ----------
-    A : ndarray of shape (m, n)
-        Inputs as given.
-    t : ndarray of shape (m,)
-        Targets in {-1, +1}.
-
-    Returns
-    -------
-    UnitVerdict or None
-        Separable, with the rigorous check of ``verified_separator`` and its margin.
+    ``A`` (m, n) holds the unit's inputs as given and ``t`` (m,) its targets in {-1, +1}; the
+    answer is a separable :class:`UnitVerdict` that passed ``verified_separator`` (with its
+    geometric margin), or None.
 
     Examples
     --------
