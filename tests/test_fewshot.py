@@ -50,3 +50,16 @@ def test_summary_mean_and_std():
     (summary,) = fewshot.summarise(records)
     assert summary["accuracy_mean"] == pytest.approx(0.6) and summary["accuracy_std"] == pytest.approx(0.1)
     assert "0.600 ± 0.100" in fewshot.table([summary])
+
+
+def test_accuracy_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from ftprop_exact.benchmarks.plots import accuracy_plot
+
+    summary = [
+        {"row": row, "per_class": n, "accuracy_mean": a, "accuracy_std": 0.01}
+        for row, pts in (("x", ((1, 0.5), (4, 0.7))), ("y", ((1, 0.6), (4, 0.8))))
+        for n, a in pts
+    ]
+    path = accuracy_plot(summary, str(tmp_path / "acc.png"))
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
