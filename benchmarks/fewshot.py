@@ -16,7 +16,8 @@ with the same time limit and scored on the test images. Rows:
 
 Other rows register with :func:`register_row`. Reported per row and N: mean and standard
 deviation of the test accuracy over the seeds, mean fit time, and how many fits had zero
-training errors. The results file (``--out``, JSON, written atomically after every fit) makes
+training errors. A fit that raises is recorded with its ``error`` (and left out of the means,
+the table says how many failed) instead of ending the run. The results file (``--out``, JSON, written atomically after every fit) makes
 a run resumable: fits already in it are not repeated. Progress: one line per fit on stderr.
 
 Run::
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -118,7 +120,10 @@ def fit_row(row: Row, X: np.ndarray, y: np.ndarray, per_class: int, seed: int, t
     """Fit one row on one split; the record of its test accuracy, fit time and training errors."""
     train, test = split(y, per_class, seed)
     start = time.perf_counter()
-    model = row.fit(X[train], y[train], seed, time_limit, hidden)
+    try:
+        model = row.fit(X[train], y[train], seed, time_limit, hidden)
+    except Exception as exc:  # noqa: BLE001 - a failed fit is a result of the benchmark, reported as such
+        return {"row": row.name, "per_class": per_class, "seed": seed, "error": f"{type(exc).__name__}: {exc}", "seconds": time.perf_counter() - start}
     seconds = time.perf_counter() - start
     status = getattr(model, "status_", None)
     return {
@@ -140,16 +145,18 @@ def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in records:
         groups.setdefault((r["row"], r["per_class"]), []).append(r)
     out = []
-    for (row, n), rs in groups.items():
+    for (row, n), every in groups.items():
+        rs = [r for r in every if "error" not in r]
         acc = [r["accuracy"] for r in rs]
         out.append(
             {
                 "row": row,
                 "per_class": n,
                 "fits": len(rs),
-                "accuracy_mean": statistics.fmean(acc),
+                "failed": len(every) - len(rs),
+                "accuracy_mean": statistics.fmean(acc) if acc else math.nan,
                 "accuracy_std": statistics.pstdev(acc) if len(acc) > 1 else 0.0,
-                "seconds_mean": statistics.fmean(r["seconds"] for r in rs),
+                "seconds_mean": statistics.fmean(r["seconds"] for r in rs) if rs else math.nan,
                 "zero_train_errors": sum(r["train_errors"] == 0 for r in rs),
             }
         )
@@ -166,7 +173,11 @@ def table(summary: list[dict[str, Any]]) -> str:
         cells = []
         for n in ns:
             s = cell.get((row, n))
-            cells.append("-" if s is None else f"{s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f} ({s['seconds_mean']:.1f} s)")
+            if s is None or not s["fits"]:
+                cells.append("-" if s is None else f"all {s['failed']} fits failed")
+                continue
+            failed = f", {s['failed']} failed" if s.get("failed") else ""
+            cells.append(f"{s['accuracy_mean']:.3f} ± {s['accuracy_std']:.3f} ({s['seconds_mean']:.1f} s{failed})")
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -220,12 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.out:
             write_text_atomic(args.out, json.dumps({"config": config, "records": records}, indent=1) + "\n")
         if not args.quiet:
-            print(
-                f"c [{i}/{len(jobs)}] {row} N={n} seed={seed}: accuracy {record['accuracy']:.3f}, "
-                f"train errors {record['train_errors']}, {record['seconds']:.1f} s",
-                file=sys.stderr,
-                flush=True,
+            done_line = record["error"] if "error" in record else (
+                f"accuracy {record['accuracy']:.3f}, train errors {record['train_errors']}, {record['seconds']:.1f} s"
             )
+            print(f"c [{i}/{len(jobs)}] {row} N={n} seed={seed}: {done_line}", file=sys.stderr, flush=True)
     wanted = [r for r in records if r["row"] in rows and r["per_class"] in args.per_class and r["seed"] < args.seeds]
     summary = summarise(wanted)
     print(table(summary))

@@ -131,7 +131,9 @@ def accuracy_plot(summary: Sequence[dict[str, Any]], path: str) -> str:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for row in dict.fromkeys(s["row"] for s in summary):
-        points = sorted((s["per_class"], s["accuracy_mean"], s["accuracy_std"]) for s in summary if s["row"] == row)
+        points = sorted((s["per_class"], s["accuracy_mean"], s["accuracy_std"]) for s in summary if s["row"] == row and s.get("fits", 1))
+        if not points:
+            continue
         ns, means, stds = zip(*points)
         ax.errorbar(ns, means, yerr=stds, marker=".", capsize=2, label=row)
     ax.set_xscale("log")

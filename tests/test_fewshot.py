@@ -63,3 +63,16 @@ def test_accuracy_plot_writes_a_png(tmp_path):
     ]
     path = accuracy_plot(summary, str(tmp_path / "acc.png"))
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_fit_that_raises_is_recorded_not_fatal():
+    def broken(X, y, seed, time_limit, hidden):
+        raise RuntimeError("solver crashed")
+
+    row = fewshot.Row("broken", broken, "raises")
+    y = np.repeat(np.arange(3), 4)
+    record = fewshot.fit_row(row, np.zeros((12, 2)), y, 1, 0, 1.0, (2,))
+    assert record["error"] == "RuntimeError: solver crashed"
+    (summary,) = fewshot.summarise([record])
+    assert summary["fits"] == 0 and summary["failed"] == 1
+    assert "all 1 fits failed" in fewshot.table([summary])
