@@ -141,7 +141,9 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         seed = check_random_state(self.random_state).randint(_SEED_RANGE)
         deadline = Deadline(self.time_limit)  # one budget for the solve and any fallback
         if self.multiclass == "ovo":
-            fallback = lambda Xp, cp, result, share: self._fallback(Xp, cp, seed, share, result)  # noqa: E731
+            def fallback(Xp: np.ndarray, cp: np.ndarray, result: Result, share: Deadline) -> ThresholdNetwork:
+                return self._fallback(Xp, cp, seed, share, result)
+
             self.result_ = solve_one_vs_one(X, codes, deadline=deadline, fallback=fallback, **self._solve_options(seed))
             self.status_, self.network_ = self.result_.status, self.result_.ensemble
             return self

@@ -11,7 +11,9 @@ by a forward pass before it replaces the original. Margins are reported per laye
 
 The SVM is scikit-learn's ``SVC(kernel="linear")`` (libsvm) with a large ``C``: on separable
 targets its solution is the hard-margin one as long as no dual variable reaches ``C``; when one
-does, ``C`` is raised and the fit repeated. A unit whose SVM does not verify keeps its weights.
+does, ``C`` is raised and the fit repeated. A unit whose SVM does not verify keeps its weights,
+and so does a unit left when the deadline passes (an SVM fit still running then is abandoned)
+or one with more than :data:`MAX_SVM_ROWS` distinct input rows.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from ftprop_exact.budget import Deadline
+from ftprop_exact.budget import Deadline, interruptible
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.rows import group_identical_rows
@@ -30,7 +32,7 @@ from ftprop_exact.solvers.search_base import Incumbent
 
 __all__ = ["MAX_SVM_ROWS", "hard_margin_separator", "maximise_network_margins", "network_margins", "svm_direction", "widen_margins"]
 
-MAX_SVM_ROWS = 5000
+MAX_SVM_ROWS = 2000
 """Distinct rows above which a unit is not refitted (libsvm's time grows faster than linearly)."""
 
 _C_VALUES = (1e4, 1e7)  # hard margin: C above every dual variable
@@ -62,6 +64,9 @@ def svm_direction(A: np.ndarray, t: np.ndarray, C: float) -> tuple[np.ndarray, f
     return w, b, at_bound
 
 
+_svm_direction_or_none = interruptible(svm_direction, abandoned=lambda: None)
+
+
 def hard_margin_separator(A: np.ndarray, t: np.ndarray) -> UnitVerdict | None:
     """The hard-margin separator of ``t`` over ``A``, verified; None if not found or not verified.
 
@@ -89,7 +94,10 @@ def hard_margin_separator(A: np.ndarray, t: np.ndarray) -> UnitVerdict | None:
     if unique.shape[0] > MAX_SVM_ROWS or np.any(t != tu[groups.inverse]):
         return None
     for C in _C_VALUES:
-        w, b, at_bound = svm_direction(unique, tu, C)
+        fitted = _svm_direction_or_none(unique, tu, C)  # None: the deadline in force passed
+        if fitted is None:
+            return None
+        w, b, at_bound = fitted
         if not at_bound:
             break
     low = float(np.min(tu * (unique @ w + b)))
@@ -174,6 +182,7 @@ def widen_margins(problem: Problem, incumbent: Incumbent, deadline: Deadline | N
     Returns the statistics of :func:`maximise_network_margins` (``margins``, ``min_margin``,
     ``units_refitted``). The replacement is exact too: it is verified before it is kept.
     """
-    network, stats = maximise_network_margins(problem, incumbent.network, deadline)
+    with (deadline or Deadline(None)).in_force():  # an SVM fit running past the deadline is abandoned
+        network, stats = maximise_network_margins(problem, incumbent.network, deadline)
     incumbent.network = network
     return stats
