@@ -200,8 +200,11 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
 
     # -- internals ------------------------------------------------------------------------
     def _solve_options(self, seed: int) -> dict[str, Any]:
-        """The keyword arguments of every :func:`~ftprop_exact.solve` of a fit."""
-        return dict(
+        """The keyword arguments of every :func:`~ftprop_exact.solve` of a fit.
+
+        A ``weights`` parameter (a weight domain), where the estimator has one, is passed on too.
+        """
+        options = dict(
             hidden=tuple(self.hidden),
             searcher=self.searcher,
             learner=self.learner,
@@ -209,6 +212,9 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
             random_state=int(seed),
             objective=self.objective,
         )
+        if getattr(self, "weights", None) is not None:
+            options["weights"] = self.weights
+        return options
 
     def _solve(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> Result:
         return solve(X, codes, deadline=deadline, **self._solve_options(seed))
