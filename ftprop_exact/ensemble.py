@@ -62,7 +62,11 @@ class VotingEnsemble:
     classes: tuple
 
     def __post_init__(self) -> None:
-        members, pairs, classes = tuple(self.members), tuple(tuple(int(v) for v in p) for p in self.pairs), tuple(self.classes)
+        try:
+            pairs = tuple(tuple(int(v) for v in p) for p in self.pairs)
+        except (TypeError, ValueError):
+            raise DataError(f"ensemble: every pair must be two class indices; got {list(self.pairs)!r:.120}") from None
+        members, classes = tuple(self.members), tuple(self.classes)
         k = len(classes)
         expected = {(i, j) for i in range(k) for j in range(i + 1, k)}
         if k < 2 or len(pairs) != len(expected) or set(pairs) != expected:

@@ -76,6 +76,9 @@ def test_file_round_trip_and_malformed_ensembles(tmp_path):
     d["members"][0]["pair"] = [0, 2]
     with pytest.raises(DataError, match="pairs must list every pair"):
         model_from_dict(d)
+    d["members"][0]["pair"] = ["a", 1]
+    with pytest.raises(DataError, match="two class indices"):
+        model_from_dict(d)
     d = ens.to_dict()
     d["members"][1]["network"]["classes"] = ["c", "a"]
     with pytest.raises(DataError, match=r"members\[1\]"):
