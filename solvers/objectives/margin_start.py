@@ -17,7 +17,8 @@ repeated cyclically when the layer is wider than the list. A deeper hidden layer
 layer below (unit ``j`` copies unit ``j mod width``). If every unit of every layer is then
 separable (checked by the learner, the network verified like any other), the run is
 FEASIBLE at once; otherwise the wrapped searcher runs as usual (its network's units are
-refitted to their maximum margins afterwards all the same).
+refitted to their maximum margins afterwards all the same). Above :data:`MAX_START_ROWS`
+distinct rows the start is skipped.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ from ftprop_exact.solvers.assemble import LayerFit
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher
 from ftprop_exact.status import Status
 
-__all__ = ["MarginStartSearcher", "fit_distinct_columns", "linear_direction", "margin_start_targets"]
+__all__ = ["MAX_START_ROWS", "MarginStartSearcher", "fit_distinct_columns", "linear_direction", "margin_start_targets"]
 
 
 def linear_direction(A: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float, float]:
     """``(w, b, margin)`` of the max-margin separator of ``t`` (soft margin, negative, if not separable)."""
-    if LPLearner(full_lp_rows=10**9).check(A, t).separable:
+    if LPLearner().check(A, t).separable:
         verdict = hard_margin_separator(A, t)
         if verdict is not None:
             return verdict.weights, float(verdict.bias), float(verdict.margin)
@@ -86,9 +87,14 @@ def _first_layer_columns(problem: Problem, deadline: Deadline | None) -> list[np
     return columns
 
 
+MAX_START_ROWS = 20_000
+"""Distinct rows above which no start targets are tried (the SVM fits cannot be interrupted)."""
+
+
 def margin_start_targets(problem: Problem, deadline: Deadline | None = None) -> list[np.ndarray] | None:
-    """Hidden targets from linear max-margin separators (module docstring); None without hidden layers."""
-    if not problem.hidden:
+    """Hidden targets from linear max-margin separators (module docstring); None without hidden
+    layers or with more than :data:`MAX_START_ROWS` distinct rows."""
+    if not problem.hidden or problem.n_rows > MAX_START_ROWS:
         return None
     columns = _first_layer_columns(problem, deadline) or [np.ones(problem.n_rows, dtype=np.int8)]
     targets = [np.column_stack([columns[j % len(columns)] for j in range(problem.hidden[0])])]
