@@ -21,7 +21,7 @@ from typing import Any
 
 from ftprop_exact.benchmarks.report import is_solved, problem_key
 
-__all__ = ["TIME_FLOOR", "cactus_data", "cactus_plot", "performance_ratios", "profile_plot"]
+__all__ = ["TIME_FLOOR", "accuracy_plot", "cactus_data", "cactus_plot", "performance_ratios", "profile_plot"]
 
 TIME_FLOOR = 0.01  # seconds
 PLOT_INSTALL_HINT = "pip install 'ftprop_exact[plot]'  (or: pip install matplotlib)"
@@ -123,4 +123,24 @@ def profile_plot(records: Sequence[dict[str, Any]], path: str) -> str:
     ax.set_xlabel("tau (time relative to the fastest solver, floored at 0.01 s)")
     ax.set_ylabel(f"share of the {n} problems solved within tau")
     ax.set_title("Dolan-More performance profile")
+    return _save(fig, ax, path, plt)
+
+
+def accuracy_plot(summary: Sequence[dict[str, Any]], path: str) -> str:
+    """Write mean test accuracy (± std) against training images per class, one line per row (PNG)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for row in dict.fromkeys(s["row"] for s in summary):
+        points = sorted((s["per_class"], s["accuracy_mean"], s["accuracy_std"]) for s in summary if s["row"] == row and s.get("fits", 1))
+        if not points:
+            continue
+        ns, means, stds = zip(*points)
+        ax.errorbar(ns, means, yerr=stds, marker=".", capsize=2, label=row)
+    ax.set_xscale("log")
+    ns = sorted({s["per_class"] for s in summary})
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.minorticks_off()
+    ax.set_xlabel("training images per class (N)")
+    ax.set_ylabel("mean test accuracy")
+    ax.set_title("Few-shot digits")
     return _save(fig, ax, path, plt)

@@ -18,6 +18,9 @@ from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.active_set import ActiveSetSearcher, check_rows_mode, wants_active_set
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.objectives import CHOOSING_OBJECTIVES
+from ftprop_exact.solvers.objectives.margin import widen_margins
+from ftprop_exact.solvers.objectives.margin_start import MarginStartSearcher
 from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, capabilities_of, make_learner, make_searcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, require_deciding_learner
 from ftprop_exact.solvers.exact.must_differ import bounding_seconds, must_differ_outcome
@@ -76,11 +79,16 @@ def solve(
     deadline : Deadline, optional
         An externally controlled deadline (overrides ``time_limit``), e.g. to interrupt
         the run from a signal handler.
-    objective : {"feasibility", "min_errors"}, default="feasibility"
+    objective : {"feasibility", "min_errors", "max_margin"}, default="feasibility"
         "min_errors": find the network with the fewest training errors and prove the
         optimum (the searchers whose ``capabilities.objectives`` include it, ``cpsat`` and
         ``auto``; the others return their best network).
         Duplicate rows with different labels are then allowed.
+        "max_margin": the feasibility question, answered first from large-margin hidden
+        targets (the data's linear max-margin separators), then by the searcher; every unit
+        of a zero-error network is then refitted to the hard-margin separator of its targets
+        and verified again; ``stats["margins"]`` gives each unit's geometric margin
+        (:mod:`ftprop_exact.solvers.objectives`).
     rows : {"auto", "all", "active"}, default="auto"
         "active": row generation (:class:`~ftprop_exact.solvers.active_set.ActiveSetSearcher`):
         search on a growing working set of rows, verify every network on all rows, and
@@ -111,8 +119,9 @@ def solve(
         with the best network and ``lower_bound``). Ctrl-C (KeyboardInterrupt) returns the
         best so far as UNKNOWN.
     """
-    if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+    if objective not in OBJECTIVES + CHOOSING_OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES + CHOOSING_OBJECTIVES)}")
+    choosing, objective = (objective, "feasibility") if objective in CHOOSING_OBJECTIVES else (None, objective)
     data = X if isinstance(X, Dataset) else make_dataset(X, y)
     if isinstance(X, Dataset) and y is not None:
         raise ValueError("pass y=None when X is a Dataset (its labels are used)")
@@ -135,6 +144,8 @@ def solve(
     if not isinstance(search, ActiveSetSearcher) and wants_active_set(rows, problem, isinstance(searcher, str)):
         whole = make_searcher(searcher, **searcher_options) if rows == "auto" else None  # its own row numbers
         search = ActiveSetSearcher(search, whole=whole)
+    if choosing == "max_margin":
+        search = MarginStartSearcher(search)
     name = search.name
     if activation not in capabilities.activations:
         raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")
@@ -153,7 +164,7 @@ def solve(
     try:
         with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
             bounded = None
-            if problem.hidden and not minimising and capabilities.bounds_first and not searching.expired():
+            if problem.hidden and not minimising and capabilities.bounds_first and choosing is None and not searching.expired():
                 with progress.phase("must-differ bound"):
                     bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
                 bound_stats["must_differ"] = found.stats
@@ -175,6 +186,8 @@ def solve(
         outcome = SearchOutcome(Status.UNKNOWN, stats={"interrupted": True})
     if bound_stats:
         outcome = SearchOutcome(outcome.status, outcome.proof, {**outcome.stats, **bound_stats})
+    if choosing == "max_margin" and incumbent.exact:
+        outcome.stats.update(widen_margins(problem, incumbent, deadline))
     if minimising and outcome.status is Status.INFEASIBLE:
         # a searcher that does not minimise errors answered the feasibility question ("no
         # network has zero errors"): not the fewest-errors answer asked for

@@ -22,7 +22,9 @@ from ftprop_exact.api import solve
 from ftprop_exact.solvers.assemble import best_effort_network, fit_layers
 from ftprop_exact.budget import Deadline
 from ftprop_exact.data import make_dataset
+from ftprop_exact.ensemble import VotingEnsemble
 from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.ovo import MULTICLASS, solve_one_vs_one
 from ftprop_exact.problem import Problem
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, make_learner
@@ -54,20 +56,30 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         (a fit returns within about a second past it); ``None`` for no limit.
     random_state : int, RandomState or None, default=None
         Seed of the search (an int gives reproducible fits).
+    objective : {"feasibility", "max_margin"}, default="feasibility"
+        "max_margin": among zero-error networks, one whose units are all hard-margin
+        separators of their targets, starting from large-margin hidden targets (see
+        :func:`ftprop_exact.solve`).
+    multiclass : {"ovr", "ovo"}, default="ovr"
+        "ovr": one network with one output unit per class (binary: one unit). "ovo": one
+        binary network of the same widths per pair of classes, majority vote
+        (:class:`~ftprop_exact.ensemble.VotingEnsemble`), the time limit shared by the pairs.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
-    network_ : ThresholdNetwork
-        The fitted network. Its own ``classes`` are the indices ``0 .. n_classes - 1``
-        into ``classes_``; binary problems have one output unit, others one per class.
+    network_ : ThresholdNetwork or VotingEnsemble
+        The fitted network (with ``multiclass="ovo"``: the ensemble). Its own ``classes``
+        are the indices ``0 .. n_classes - 1`` into ``classes_``; binary problems have one
+        output unit, others one per class.
     status_ : Status
         FEASIBLE (zero training errors, verified), UNKNOWN (best network found in the
         time limit) or INFEASIBLE (no network of this shape fits; ``network_`` is then a
         best-effort fit of the data with conflicting duplicates resolved by majority).
-    result_ : Result
-        The full answer of :func:`ftprop_exact.solve` (stats, errors, proof).
+    result_ : Result or OvoResult
+        The full answer of :func:`ftprop_exact.solve` (stats, errors, proof), or of
+        :func:`ftprop_exact.ovo.solve_one_vs_one`.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -90,6 +102,8 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         activation: str = "sign",
         time_limit: float | None = 10.0,
         random_state: Any = None,
+        objective: str = "feasibility",
+        multiclass: str = "ovr",
     ) -> None:
         self.hidden = hidden
         self.searcher = searcher
@@ -97,6 +111,8 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         self.activation = activation
         self.time_limit = time_limit
         self.random_state = random_state
+        self.objective = objective
+        self.multiclass = multiclass
 
     def fit(self, X: Any, y: Any) -> FTPropClassifier:
         """Fit a network to ``(X, y)``.
@@ -120,11 +136,20 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes; the data contain only "
                 f"one class: {self.classes_[0]!r}"
             )
+        if self.multiclass not in MULTICLASS:
+            raise ValueError(f"multiclass must be one of {', '.join(MULTICLASS)}; got {self.multiclass!r}")
         seed = check_random_state(self.random_state).randint(_SEED_RANGE)
         deadline = Deadline(self.time_limit)  # one budget for the solve and any fallback
+        if self.multiclass == "ovo":
+            def fallback(Xp: np.ndarray, cp: np.ndarray, result: Result, share: Deadline) -> ThresholdNetwork:
+                return self._fallback(Xp, cp, seed, share, result)
+
+            self.result_ = solve_one_vs_one(X, codes, deadline=deadline, fallback=fallback, **self._solve_options(seed))
+            self.status_, self.network_ = self.result_.status, self.result_.ensemble
+            return self
         self.result_ = self._solve(X, codes, seed, deadline)
         self.status_ = self.result_.status
-        self.network_ = self.result_.network or self._fallback(X, codes, seed, deadline)
+        self.network_ = self.result_.network or self._fallback(X, codes, seed, deadline, self.result_)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -143,6 +168,30 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         return self.classes_[self.network_.predict(X).astype(np.intp)]
 
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Confidence scores whose sign (binary) or argmax (more classes) is the prediction.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Binary: the output unit's pre-activation (> 0 predicts ``classes_[1]``).
+            Otherwise, "ovr": the output units' pre-activations; "ovo": the ensemble's
+            votes plus squashed confidences
+            (:meth:`~ftprop_exact.ensemble.VotingEnsemble.decision_function`).
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        if isinstance(self.network_, VotingEnsemble):
+            if len(self.classes_) == 2:
+                return self.network_.members[0].pre_activations(X)[-1][:, 0]
+            return self.network_.decision_function(X)
+        Z = self.network_.pre_activations(X)[-1]
+        return Z[:, 0] if len(self.classes_) == 2 else Z
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
@@ -150,19 +199,27 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     # -- internals ------------------------------------------------------------------------
-    def _solve(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> Result:
-        return solve(
-            X,
-            codes,
+    def _solve_options(self, seed: int) -> dict[str, Any]:
+        """The keyword arguments of every :func:`~ftprop_exact.solve` of a fit.
+
+        A ``weights`` parameter (a weight domain), where the estimator has one, is passed on too.
+        """
+        options = dict(
             hidden=tuple(self.hidden),
             searcher=self.searcher,
             learner=self.learner,
             activation=self.activation,
             random_state=int(seed),
-            deadline=deadline,
+            objective=self.objective,
         )
+        if getattr(self, "weights", None) is not None:
+            options["weights"] = self.weights
+        return options
 
-    def _fallback(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> ThresholdNetwork:
+    def _solve(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> Result:
+        return solve(X, codes, deadline=deadline, **self._solve_options(seed))
+
+    def _fallback(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline, answer: Result) -> ThresholdNetwork:
         """A usable network when the answer has none: INFEASIBLE (no network of this shape
         fits) or UNKNOWN before any network was found.
 
@@ -171,10 +228,10 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         single layer that cannot separate the data, or no time), every output unit gets
         its hinge-loss fit in the time left, else the network predicts the majority class.
         """
-        reason = "fits the training data exactly" if self.status_ is Status.INFEASIBLE else "was found in the time limit"
+        reason = "fits the training data exactly" if answer.status is Status.INFEASIBLE else "was found in the time limit"
         warnings.warn(
             f"no network of hidden widths {tuple(self.hidden)} {reason} "
-            f"({self.result_.proof.kind if self.result_.proof else 'no proof'}); using a best-effort network",
+            f"({answer.proof.kind if answer.proof else 'no proof'}); using a best-effort network",
             RuntimeWarning,
             stacklevel=3,
         )

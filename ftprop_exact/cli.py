@@ -29,6 +29,7 @@ _COMMANDS = {
     "check-targets": "check_targets",
     "min-width": "min_width",
     "verify-proof": "verify_proof",
+    "predict": "predict",
     "bench": "bench",
     "report": "report",
     "bench-kernels": "bench_kernels",

@@ -36,7 +36,7 @@ def test_bad_arguments_are_rejected_with_the_valid_choices():
     with pytest.raises(ValueError, match="choose one of"):
         solve(XOR_X, XOR_Y, hidden=[2], searcher="simulated-annealing")
     with pytest.raises(ValueError, match="objective"):
-        solve(XOR_X, XOR_Y, hidden=[2], objective="max_margin")
+        solve(XOR_X, XOR_Y, hidden=[2], objective="widest")
     with pytest.raises(ValueError, match="positive integers"):
         solve(XOR_X, XOR_Y, hidden=[0])
     with pytest.raises(ValueError, match="y=None"):

@@ -36,7 +36,10 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {
 
 
 @parametrize_with_checks(
-    [FTPropClassifier(time_limit=0.5, random_state=0)],
+    [
+        FTPropClassifier(time_limit=0.5, random_state=0),
+        FTPropClassifier(time_limit=0.5, random_state=0, objective="max_margin", multiclass="ovo"),
+    ],
     expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
 )
 def test_scikit_learn_estimator_checks(estimator, check):

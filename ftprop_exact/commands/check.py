@@ -20,6 +20,9 @@ from ftprop_exact.proofs.io import save_proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import DEFAULT_SEARCHER, capabilities_of, searcher_names, searchers_that
 from ftprop_exact.solvers.active_set import AUTO_MIN_ROWS, ROWS_MODES
+from ftprop_exact.ovo import MULTICLASS
+
+CLI_OBJECTIVES = ("feasibility", "min-errors", "max-margin")
 
 T = TypeVar("T")
 
@@ -116,6 +119,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(the solvers that minimise errors, the default among them; others report their best network)",
     )
     parser.add_argument(
+        "--objective",
+        choices=CLI_OBJECTIVES,
+        default=None,
+        help="feasibility (default); min-errors (= --min-errors); max-margin: among zero-error networks, every "
+        "unit the hard-margin separator of its targets, hidden targets started from large margins (margins "
+        "reported per unit)",
+    )
+    parser.add_argument(
+        "--multiclass",
+        choices=MULTICLASS,
+        default="ovr",
+        help="ovr (default): one network, one output unit per class; ovo: one binary network per pair of "
+        "classes, majority vote (--network writes the ensemble)",
+    )
+    parser.add_argument(
         "--rows",
         choices=ROWS_MODES,
         default="auto",
@@ -178,14 +196,28 @@ def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in wanted if getattr(args, name) is not None}
 
 
+def objective_of(args: argparse.Namespace) -> str:
+    """The ``solve`` objective of ``--objective`` / ``--min-errors`` (contradicting flags are bad input)."""
+    objective = args.objective or ("min-errors" if args.min_errors else "feasibility")
+    if args.min_errors and objective != "min-errors":
+        raise DataError(f"--min-errors contradicts --objective {args.objective}")
+    args.min_errors = objective == "min-errors"
+    return objective.replace("-", "_")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; exit 10 FEASIBLE, 20 INFEASIBLE, 0 UNKNOWN."""
+    objective = objective_of(args)
+    if args.multiclass == "ovo":
+        from ftprop_exact.commands.check_ovo import run_ovo  # noqa: PLC0415 - only ovo runs need it
+
+        return run_ovo(args, objective, searcher_options(args))
     data, result, _ = run_interruptibly(
         args,
         solve,
         hidden=args.hidden,
         searcher=args.solver,
-        objective="min_errors" if args.min_errors else "feasibility",
+        objective=objective,
         rows=args.rows,
         **searcher_options(args),
         **dask_options(args),
@@ -208,6 +240,8 @@ def result_json(args: argparse.Namespace, result: Result, data: Dataset) -> dict
     obj = result.to_dict()
     obj["proof"] = None if result.proof is None else proof_summary(result)
     obj.update(classes=list(data.classes), seed=args.seed, version=__version__)
+    if "margins" in result.stats:
+        obj["margins"] = result.stats["margins"]
     obj["stats"] = {k: v for k, v in obj["stats"].items()}
     return obj
 
@@ -231,15 +265,20 @@ def proof_summary(result: Result) -> dict[str, Any]:
     return summary
 
 
+def header(args: argparse.Namespace, data: Dataset, run: str, stats: Any) -> None:
+    """The first ``c`` lines: version and command, the data, the run (``run``, seed, time limit), the stats."""
+    output.comment(f"ftprop_exact {__version__} {args.command}")
+    output.comment(describe(data))
+    output.comment(f"{run}, seed {args.seed}, time limit {args.time_limit:g} s")
+    output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in stats.items()))
+
+
 def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
     """Print the answer: one JSON object, or ``c`` lines and the ``s`` verdict line."""
     if args.json:
         output.json_object(result_json(args, result, data))
         return
-    output.comment(f"ftprop_exact {__version__} {args.command}")
-    output.comment(describe(data))
-    output.comment(f"hidden {list(result.hidden)}, solver {result.solver}, seed {args.seed}, time limit {args.time_limit:g} s")
-    output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in result.stats.items()))
+    header(args, data, f"hidden {list(result.hidden)}, solver {result.solver}", result.stats)
     if result.errors is not None:
         output.comment(f"training errors of the network: {result.errors}")
     if result.lower_bound is not None:
