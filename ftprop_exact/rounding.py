@@ -83,3 +83,49 @@ def signs_are_certain(z: np.ndarray, bound: np.ndarray, targets: np.ndarray) -> 
         True where the exact pre-activation has the target's sign.
     """
     return targets * z > bound
+
+
+MAX_DYADIC_SHIFT = 64
+"""Largest ``k`` for which :func:`dyadic_exponent` looks for ``A * 2^k`` integral."""
+
+
+def dyadic_exponent(A: np.ndarray) -> int | None:
+    """The smallest ``k <= MAX_DYADIC_SHIFT`` with every ``A * 2^k`` an integer (None: none).
+
+    Examples
+    --------
+    >>> dyadic_exponent(np.array([1.0, 0.5, -0.25])), dyadic_exponent(np.array([3.0])), dyadic_exponent(np.array([0.1])), dyadic_exponent(np.array([1e-30]))
+    (2, 0, 55, None)
+    """
+    A = np.asarray(A, dtype=np.float64)
+    if not np.all(np.isfinite(A)):
+        return None
+    for k in range(MAX_DYADIC_SHIFT + 1):
+        scaled = np.ldexp(A, k)  # exact: a power-of-two scaling (overflow is caught below)
+        if np.all(np.isfinite(scaled)) and np.array_equal(scaled, np.round(scaled)):
+            return k
+    return None
+
+
+def affine_is_exact(H: np.ndarray, W: np.ndarray, b: np.ndarray) -> bool:
+    """True when float64 computes ``H @ W.T + b`` exactly, in any summation order.
+
+    That is when, for powers of two ``2^kh`` and ``2^kw``, ``H 2^kh`` and ``W 2^kw`` are
+    integers, so is ``b 2^(kh+kw)``, and ``2^(kh+kw) (|H| |W|^T + |b|)`` stays below
+    ``2^52``: every product and partial sum is then an integer (times ``2^-(kh+kw)``)
+    below ``2^53``, which float64 represents exactly. Integer networks on integer (or
+    dyadic) inputs are computed exactly, so a pre-activation of exactly 0 has a certain
+    sign (``z > 0`` is false), which the rounding bound could not show.
+
+    Examples
+    --------
+    >>> affine_is_exact(np.array([[1.0, -1.0]]), np.array([[1.0, 1.0]]), np.array([0.0]))
+    True
+    >>> affine_is_exact(np.array([[0.1, 1.0]]), np.array([[1.0, 1.0]]), np.array([0.0]))
+    False
+    """
+    kh, kw = dyadic_exponent(H), dyadic_exponent(W)
+    if kh is None or kw is None or dyadic_exponent(np.ldexp(np.asarray(b, dtype=np.float64), kh + kw)) != 0:
+        return False
+    magnitude = np.abs(np.asarray(H, dtype=np.float64)) @ np.abs(np.asarray(W, dtype=np.float64)).T + np.abs(b)
+    return bool(np.ldexp(float(magnitude.max(initial=0.0)), kh + kw) * _SAFETY < 2.0**52)

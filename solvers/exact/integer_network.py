@@ -1,0 +1,140 @@
+"""Exact search over networks with integer weights (``ternary``, ``int:K``): one whole-network CP-SAT model.
+
+With bounded integer weights the first layer's LP no longer decides a unit (a separable
+column may need larger weights), but the domain is finite, so the whole network is one
+CP-SAT model (:class:`~ftprop_exact.proofs.integer_model.IntegerModel`): FEASIBLE with a
+network verified on the data as given and checked to lie in the domain, INFEASIBLE with a
+``cpsat-integer`` proof (the model rebuilt from the claim is infeasible), or UNKNOWN. With
+``objective="min_weight"`` the model minimises the number of non-zero weights: OPTIMAL
+with a proof of the count when CP-SAT proves it, else FEASIBLE with the best count found
+(``stats["nonzero_weights"]``, and CP-SAT's bound in ``stats["nonzero_weights_bound"]``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ftprop_exact.budget import Deadline, Interrupted
+from ftprop_exact.memory import MemoryLimitError, check_allocation
+from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.integer import IntegerProof
+from ftprop_exact.proofs.integer_model import IntegerModel, IntegerSolution, integer_model_items
+from ftprop_exact.solvers.exact.cpsat import default_threads
+from ftprop_exact.solvers.exact.sizing import BUILD_ITEMS_PER_SECOND, BUILD_SHARE, BYTES_PER_ITEM
+from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
+from ftprop_exact.status import Status
+from ftprop_exact.weights import network_outside_domain, parse_weights
+
+OBJECTIVES = ("feasibility", "min_weight")
+
+
+class IntegerSearcher:
+    """Whole-network CP-SAT over integer weights in every layer (exact within the domain).
+
+    Parameters
+    ----------
+    weights : str, default="ternary"
+        ``"ternary"`` or ``"int:K"``.
+    objective : {"feasibility", "min_weight"}, default="feasibility"
+        "min_weight": fewest non-zero weights among the networks that fit every example.
+    threads : int, optional
+        CP-SAT workers (default: available cores, at most 8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ftprop_exact import solve
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]); y = np.array([0, 1, 1, 0])
+    >>> solve(X, y, hidden=[2], weights="ternary", time_limit=30).status.value
+    'FEASIBLE'
+    """
+
+    name = "cpsat-int"
+    capabilities = Capabilities(objectives=OBJECTIVES, proves=True, weights=("ternary", "int"), options=("threads",))
+
+    def __init__(self, weights: str = "ternary", objective: str = "feasibility", threads: int | None = None) -> None:
+        self.domain = parse_weights(weights)
+        if not self.domain.integer:
+            raise ValueError(f"searcher {self.name!r} searches integer weights (ternary, int:K), not {weights!r}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {objective!r} for {self.name!r}; choose one of: {', '.join(OBJECTIVES)}")
+        self.objective = objective
+        self.threads = threads if threads is not None else default_threads()
+
+    def refusal(self, problem: Problem, deadline: Deadline) -> str | None:
+        """Why the model should not be built now (too slow for the time left, or too large), or None."""
+        items = integer_model_items(problem.n_rows, problem.widths)
+        seconds = items / BUILD_ITEMS_PER_SECOND
+        left = deadline.run_remaining()
+        if math.isfinite(left) and seconds > BUILD_SHARE * left:
+            return f"the integer model ({items} items) would take about {seconds:.0f} s to build; {left:.0f} s left"
+        try:
+            check_allocation(deadline, items * BYTES_PER_ITEM, f"the integer model ({items} items)")
+        except MemoryLimitError as exc:
+            return str(exc)
+        return None
+
+    def search(
+        self,
+        problem: Problem,
+        learner: SeparabilityLearner,
+        deadline: Deadline,
+        incumbent: Incumbent,
+        rng: np.random.Generator,
+    ) -> SearchOutcome:
+        """Build the model once and solve it in the time left (the learner is not used).
+
+        Raises
+        ------
+        DataError
+            When the features cannot be scaled exactly to integers small enough for CP-SAT.
+        """
+        if problem.weights != self.domain.name:
+            raise ValueError(f"the problem asks for {problem.weights} weights; this searcher was built for {self.domain.name}")
+        stats: dict[str, Any] = {"weights": self.domain.name}
+        refusal = self.refusal(problem, deadline)
+        if refusal is not None:
+            return SearchOutcome(Status.UNKNOWN, stats={**stats, "model_refused": refusal})
+        minimising = self.objective == "min_weight"
+        try:
+            model = IntegerModel(problem, self.domain, minimise_weights=minimising)
+        except Interrupted:
+            return SearchOutcome(Status.UNKNOWN, stats={**stats, "stopped_in_step": "building the integer model"})
+        stats["input_scale"] = model.inputs.scale
+        if deadline.expired():
+            return SearchOutcome(Status.UNKNOWN, stats=stats)
+        solution = model.solve(deadline.remaining(), self.threads, seed=int(rng.integers(2**31 - 1)))
+        return self._outcome(problem, solution, incumbent, stats)
+
+    def _outcome(self, problem: Problem, solution: IntegerSolution, incumbent: Incumbent, stats: dict[str, Any]) -> SearchOutcome:
+        if solution.status == "INFEASIBLE":
+            return SearchOutcome(Status.INFEASIBLE, IntegerProof(problem.claim()), stats)
+        if solution.bound is not None:
+            stats["nonzero_weights_bound"] = solution.bound
+        if solution.status != "FEASIBLE" or solution.layers is None:
+            return SearchOutcome(Status.UNKNOWN, stats=stats)
+        network = integer_network(problem, solution.layers)
+        outside = network_outside_domain(network, self.domain)
+        if outside is not None:  # cannot happen for a correct model: never offer it
+            stats["rejected_network"] = outside
+            return SearchOutcome(Status.UNKNOWN, stats=stats)
+        incumbent.offer(network)
+        stats["nonzero_weights"] = solution.nonzero
+        if not incumbent.exact:
+            return SearchOutcome(Status.UNKNOWN, stats=stats)
+        if self.objective == "min_weight" and solution.optimal and solution.nonzero:
+            proof = IntegerProof(problem.claim(solution.nonzero, objective="min_weight"))
+            return SearchOutcome(Status.OPTIMAL, proof, stats)
+        return SearchOutcome(Status.FEASIBLE, stats=stats)
+
+
+def integer_network(problem: Problem, layers: list[tuple[np.ndarray, np.ndarray]]) -> ThresholdNetwork:
+    """The network of these integer weights and biases, with the problem's activation and classes."""
+    return ThresholdNetwork(
+        tuple(Layer(W, b, problem.activation) for W, b in layers), classes=problem.data.classes
+    )
