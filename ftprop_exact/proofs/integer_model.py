@@ -109,6 +109,7 @@ class IntegerModel:
         self.weights: list[list[list[cp_model.IntVar]]] = []
         self.biases: list[list[cp_model.IntVar]] = []
         self.outputs: list[list[list[cp_model.IntVar]]] = []  # hidden layers: [row][unit] literals
+        self.products: list[tuple[cp_model.IntVar, cp_model.IntVar, cp_model.IntVar]] = []  # (q, w, s)
         widths = problem.widths
         for d in range(len(widths) - 1):
             self._add_layer(d, widths[d], widths[d + 1])
@@ -164,6 +165,7 @@ class IntegerModel:
         q = self.model.new_int_var(-K, K, "")
         self.model.add(q == w).only_enforce_if(s)
         self.model.add(q == (-w if self.problem.activation == "sign" else 0)).only_enforce_if(~s)
+        self.products.append((q, w, s))
         return q
 
     def _break_symmetry(self) -> None:
@@ -211,13 +213,21 @@ class IntegerModel:
         optimal = status == cp_model.OPTIMAL or not minimising
         return IntegerSolution("FEASIBLE", layers, nonzero, optimal, bound)
 
-    def add_hint(self, layers: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Start CP-SAT from these integer weights and biases (values outside the domain are clipped)."""
-        K = self.domain.bound
+    def add_hint(self, layers: list[tuple[np.ndarray, np.ndarray]], hidden: list[np.ndarray]) -> None:
+        """Start CP-SAT from a network of the domain: its integer weights and biases, and its
+        hidden outputs ``hidden[d]`` (rows x units, True for +1) on the distinct rows."""
+        values: dict[int, int] = {}
         for (W, b), Wv, bv in zip(layers, self.weights, self.biases):
-            for row, values in zip(Wv, np.asarray(W)):
-                for var, value in zip(row, values):
-                    self.model.add_hint(var, int(np.clip(round(float(value)), -K, K)))
-            for var, value in zip(bv, np.asarray(b)):
-                lo, hi = var.proto.domain[0], var.proto.domain[-1]
-                self.model.add_hint(var, int(np.clip(round(float(value)), lo, hi)))
+            for row, numbers in zip(Wv, np.asarray(W)):
+                values.update((var.index, int(round(float(x)))) for var, x in zip(row, numbers))
+            values.update((var.index, int(round(float(x)))) for var, x in zip(bv, np.asarray(b)))
+        for layer, H in zip(self.outputs, hidden):
+            for row, flags in zip(layer, np.asarray(H)):
+                values.update((var.index, int(bool(x))) for var, x in zip(row, flags))
+        off = -1 if self.problem.activation == "sign" else 0
+        for q, w, s in self.products:
+            values[q.index] = values[w.index] * (1 if values[s.index] else off)
+        variables = [v for W in self.weights for row in W for v in row] + [v for b in self.biases for v in b]
+        variables += [v for layer in self.outputs for row in layer for v in row] + [q for q, _, _ in self.products]
+        for var in variables:
+            self.model.add_hint(var, values[var.index])

@@ -19,18 +19,22 @@ import numpy as np
 
 from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.memory import MemoryLimitError, check_allocation
-from ftprop_exact.network import Layer, ThresholdNetwork
+from ftprop_exact.network import ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.integer import IntegerProof
-from ftprop_exact.proofs.integer_model import IntegerModel, IntegerSolution, integer_model_items
+from ftprop_exact.proofs.integer_model import IntegerModel, integer_model_items
 from ftprop_exact.solvers.exact.cpsat import default_threads
 from ftprop_exact.solvers.exact.sizing import BUILD_ITEMS_PER_SECOND, BUILD_SHARE, BYTES_PER_ITEM
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
-from ftprop_exact.weights import network_outside_domain, parse_weights
+from ftprop_exact.solvers.exact.integer_start import integer_network, stacked_start
+from ftprop_exact.weights import network_outside_domain, nonzero_weights, parse_weights
 
 OBJECTIVES = ("feasibility", "min_weight")
+
+START_SHARE = 0.25
+"""Share of the time left that the stacked single-layer start may take."""
 
 
 class IntegerSearcher:
@@ -97,44 +101,55 @@ class IntegerSearcher:
         if problem.weights != self.domain.name:
             raise ValueError(f"the problem asks for {problem.weights} weights; this searcher was built for {self.domain.name}")
         stats: dict[str, Any] = {"weights": self.domain.name}
-        refusal = self.refusal(problem, deadline)
-        if refusal is not None:
-            return SearchOutcome(Status.UNKNOWN, stats={**stats, "model_refused": refusal})
         minimising = self.objective == "min_weight"
+        seed = int(rng.integers(2**31 - 1))
+        start = None
         try:
+            start = self._start(problem, deadline, seed, stats)
+            if start is not None and not minimising:
+                return self._offer(start, incumbent, stats)
+            refusal = self.refusal(problem, deadline)
+            if refusal is not None:
+                stats["model_refused"] = refusal
+                return self._offer(start, incumbent, stats)
             model = IntegerModel(problem, self.domain, minimise_weights=minimising)
         except Interrupted:
-            return SearchOutcome(Status.UNKNOWN, stats={**stats, "stopped_in_step": "building the integer model"})
+            stats["stopped_in_step"] = "building the integer model"
+            return self._offer(start, incumbent, stats)
         stats["input_scale"] = model.inputs.scale
+        if start is not None:
+            hidden = [z > 0 for z in start.pre_activations(problem.X)[:-1]]
+            model.add_hint([(np.asarray(layer.weights), np.asarray(layer.bias)) for layer in start.layers], hidden)
         if deadline.expired():
-            return SearchOutcome(Status.UNKNOWN, stats=stats)
-        solution = model.solve(deadline.remaining(), self.threads, seed=int(rng.integers(2**31 - 1)))
-        return self._outcome(problem, solution, incumbent, stats)
-
-    def _outcome(self, problem: Problem, solution: IntegerSolution, incumbent: Incumbent, stats: dict[str, Any]) -> SearchOutcome:
-        if solution.status == "INFEASIBLE":
-            return SearchOutcome(Status.INFEASIBLE, IntegerProof(problem.claim()), stats)
+            return self._offer(start, incumbent, stats)
+        solution = model.solve(deadline.remaining(), self.threads, seed)
         if solution.bound is not None:
             stats["nonzero_weights_bound"] = solution.bound
-        if solution.status != "FEASIBLE" or solution.layers is None:
-            return SearchOutcome(Status.UNKNOWN, stats=stats)
-        network = integer_network(problem, solution.layers)
-        outside = network_outside_domain(network, self.domain)
-        if outside is not None:  # cannot happen for a correct model: never offer it
-            stats["rejected_network"] = outside
-            return SearchOutcome(Status.UNKNOWN, stats=stats)
-        incumbent.offer(network)
-        stats["nonzero_weights"] = solution.nonzero
-        if not incumbent.exact:
-            return SearchOutcome(Status.UNKNOWN, stats=stats)
-        if self.objective == "min_weight" and solution.optimal and solution.nonzero:
+        if solution.status == "INFEASIBLE":
+            return SearchOutcome(Status.INFEASIBLE, IntegerProof(problem.claim()), stats)
+        found = None if solution.layers is None else integer_network(problem, solution.layers)
+        if start is not None and (found is None or nonzero_weights(start) < nonzero_weights(found)):
+            return self._offer(start, incumbent, stats)  # CP-SAT did not improve on the start
+        outcome = self._offer(found, incumbent, stats)
+        if outcome.status is Status.FEASIBLE and minimising and solution.optimal and solution.nonzero:
             proof = IntegerProof(problem.claim(solution.nonzero, objective="min_weight"))
             return SearchOutcome(Status.OPTIMAL, proof, stats)
-        return SearchOutcome(Status.FEASIBLE, stats=stats)
+        return outcome
 
+    def _start(self, problem: Problem, deadline: Deadline, seed: int, stats: dict[str, Any]) -> ThresholdNetwork | None:
+        """The stacked single-layer network (:func:`stacked_start`), or None."""
+        start = stacked_start(problem, self.domain, START_SHARE * deadline.remaining(), self.threads, seed)
+        if start is None:
+            return None
+        stats["start"] = "stacked"
+        return integer_network(problem, start)
 
-def integer_network(problem: Problem, layers: list[tuple[np.ndarray, np.ndarray]]) -> ThresholdNetwork:
-    """The network of these integer weights and biases, with the problem's activation and classes."""
-    return ThresholdNetwork(
-        tuple(Layer(W, b, problem.activation) for W, b in layers), classes=problem.data.classes
-    )
+    def _offer(self, network: ThresholdNetwork | None, incumbent: Incumbent, stats: dict[str, Any]) -> SearchOutcome:
+        """Offer ``network`` (checked to lie in the domain) and say FEASIBLE when the incumbent fits."""
+        if network is not None:
+            outside = network_outside_domain(network, self.domain)
+            if outside is not None:  # cannot happen for a correct model: never offer it
+                stats["rejected_network"] = outside
+            elif incumbent.offer(network):
+                stats["nonzero_weights"] = nonzero_weights(network)
+        return SearchOutcome(Status.FEASIBLE if incumbent.exact else Status.UNKNOWN, stats=stats)
