@@ -10,7 +10,7 @@ from ftprop_exact import __version__, progress
 from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.commands import output
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
 from ftprop_exact.commands.signals import interrupt_on_signals
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
@@ -115,6 +115,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="find the network with the fewest training errors and prove the optimum "
         "(the solvers that minimise errors, the default among them; others report their best network)",
     )
+    add_weight_arguments(parser)
     parser.add_argument(
         "--rows",
         choices=ROWS_MODES,
@@ -126,6 +127,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
     add_dask_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_weight_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--weights DOMAIN`` and ``--min-weight``."""
+    parser.add_argument(
+        "--weights",
+        type=parse_weight_domain,
+        default="real",
+        metavar="DOMAIN",
+        help="weight domain of every layer: real (default), ternary ({-1,0,1}) or int:K (integers |w| <= K); "
+        "integer domains have integer biases and are searched exactly by the whole-network CP-SAT model",
+    )
+    parser.add_argument(
+        "--min-weight",
+        action="store_true",
+        help="among the networks that fit, fewest non-zero weights (exact for ternary and int:K: "
+        "OPTIMAL when proven; real weights: L1 refit of every unit, a heuristic)",
+    )
+
+
+def objective_of(args: argparse.Namespace) -> str:
+    """The objective the flags ask for; flags that do not fit together are input errors
+    (two objectives, a weight cap on an integer domain, a solver without the domain)."""
+    if args.min_errors and args.min_weight:
+        raise DataError("--min-errors and --min-weight are two objectives: choose one")
+    if args.weights == "real":
+        return "min_errors" if args.min_errors else "min_weight" if args.min_weight else "feasibility"
+    if args.max_weight is not None:
+        raise DataError(f"--max-weight caps real weights; the {args.weights} domain bounds its weights itself")
+    if args.min_errors:
+        raise DataError(f"--min-errors is not available for {args.weights} weights (use --min-weight, or real weights)")
+    kind = args.weights.split(":")[0]
+    if args.solver != DEFAULT_SEARCHER and kind not in capabilities_of(args.solver).weights:
+        able = ", ".join(searchers_that(lambda c: kind in c.weights))
+        raise DataError(f"--solver {args.solver} does not search {args.weights} weights; use {able} (or the default)")
+    return "min_weight" if args.min_weight else "feasibility"
 
 
 def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
@@ -185,8 +222,9 @@ def run(args: argparse.Namespace) -> int:
         solve,
         hidden=args.hidden,
         searcher=args.solver,
-        objective="min_errors" if args.min_errors else "feasibility",
+        objective=objective_of(args),
         rows=args.rows,
+        weights=args.weights,
         **searcher_options(args),
         **dask_options(args),
     )
@@ -207,7 +245,7 @@ def result_json(args: argparse.Namespace, result: Result, data: Dataset) -> dict
     """The ``--json`` object."""
     obj = result.to_dict()
     obj["proof"] = None if result.proof is None else proof_summary(result)
-    obj.update(classes=list(data.classes), seed=args.seed, version=__version__)
+    obj.update(classes=list(data.classes), seed=args.seed, version=__version__, weights=getattr(args, "weights", "real"))
     obj["stats"] = {k: v for k, v in obj["stats"].items()}
     return obj
 
@@ -248,6 +286,8 @@ def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
         output.comment(f"stopped early: {result.stats['stopped']}")
     if getattr(args, "min_errors", False) and result.errors is not None:
         print(f"o {result.errors}")
+    if getattr(args, "min_weight", False) and "nonzero_weights" in result.stats:
+        print(f"o {result.stats['nonzero_weights']}")
     if result.proof is not None:
         summary = proof_summary(result)
         output.comment("proof: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
