@@ -54,6 +54,12 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         (a fit returns within about a second past it); ``None`` for no limit.
     random_state : int, RandomState or None, default=None
         Seed of the search (an int gives reproducible fits).
+    weights : {"real", "ternary", "int:K"}, default="real"
+        Weight domain of every layer (:func:`ftprop_exact.solve`): "ternary" trains
+        weights in {-1, 0, 1}, "int:K" integers with ``|w| <= K``, both with integer
+        biases, exactly through CP-SAT. Without a network in the time limit, an integer
+        domain falls back to the constant majority network (zero weights), never to a
+        real-weights fit.
 
     Attributes
     ----------
@@ -90,6 +96,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         activation: str = "sign",
         time_limit: float | None = 10.0,
         random_state: Any = None,
+        weights: str = "real",
     ) -> None:
         self.hidden = hidden
         self.searcher = searcher
@@ -97,6 +104,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         self.activation = activation
         self.time_limit = time_limit
         self.random_state = random_state
+        self.weights = weights
 
     def fit(self, X: Any, y: Any) -> FTPropClassifier:
         """Fit a network to ``(X, y)``.
@@ -160,6 +168,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
             activation=self.activation,
             random_state=int(seed),
             deadline=deadline,
+            weights=self.weights,
         )
 
     def _fallback(self, X: np.ndarray, codes: np.ndarray, seed: int, deadline: Deadline) -> ThresholdNetwork:
@@ -186,7 +195,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
             result = self._solve(X, codes, seed, deadline)
             if result.network is not None:
                 return result.network
-        if deadline.expired():
+        if deadline.expired() or self.weights != "real":  # the hinge fit below has real weights
             return _constant_network(int(np.argmax(np.bincount(codes))), X.shape[1], self.activation)
         problem = Problem.build(make_dataset(X, codes), (), self.activation)
         with deadline.in_force():  # its LPs give up when the time is up (weights 0)
