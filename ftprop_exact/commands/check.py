@@ -280,7 +280,7 @@ def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
     output.comment("stats: " + ", ".join(f"{k}={v}" for k, v in result.stats.items()))
     if result.errors is not None:
         output.comment(f"training errors of the network: {result.errors}")
-    if result.lower_bound is not None:
+    if result.lower_bound is not None and not getattr(args, "min_weight", False):  # a bound on errors
         output.comment(f"proven lower bound on the errors: {result.lower_bound}")
     if "stopped" in result.stats:
         output.comment(f"stopped early: {result.stats['stopped']}")
