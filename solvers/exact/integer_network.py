@@ -12,23 +12,21 @@ with a proof of the count when CP-SAT proves it, else FEASIBLE with the best cou
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from ftprop_exact.budget import Deadline, Interrupted
-from ftprop_exact.memory import MemoryLimitError, check_allocation
 from ftprop_exact.network import ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.integer import IntegerProof
 from ftprop_exact.proofs.integer_model import IntegerModel, integer_model_items
 from ftprop_exact.solvers.exact.cpsat import default_threads
-from ftprop_exact.solvers.exact.sizing import BUILD_ITEMS_PER_SECOND, BUILD_SHARE, BYTES_PER_ITEM
+from ftprop_exact.solvers.exact.integer_start import integer_network, stacked_start
+from ftprop_exact.solvers.exact.sizing import build_refusal
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
-from ftprop_exact.solvers.exact.integer_start import integer_network, stacked_start
 from ftprop_exact.weights import network_outside_domain, nonzero_weights, parse_weights
 
 OBJECTIVES = ("feasibility", "min_weight")
@@ -72,16 +70,7 @@ class IntegerSearcher:
 
     def refusal(self, problem: Problem, deadline: Deadline) -> str | None:
         """Why the model should not be built now (too slow for the time left, or too large), or None."""
-        items = integer_model_items(problem.n_rows, problem.widths)
-        seconds = items / BUILD_ITEMS_PER_SECOND
-        left = deadline.run_remaining()
-        if math.isfinite(left) and seconds > BUILD_SHARE * left:
-            return f"the integer model ({items} items) would take about {seconds:.0f} s to build; {left:.0f} s left"
-        try:
-            check_allocation(deadline, items * BYTES_PER_ITEM, f"the integer model ({items} items)")
-        except MemoryLimitError as exc:
-            return str(exc)
-        return None
+        return build_refusal(integer_model_items(problem.n_rows, problem.widths), "the integer model", deadline)
 
     def search(
         self,
