@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import numpy as np
 import pytest
@@ -219,6 +220,7 @@ def test_the_command_line(tmp_path, capsys):
         (["--weights", "ternary", "--max-weight", "3"], "--max-weight caps real weights"),
         (["--weights", "ternary", "--min-errors"], "--min-errors is not available"),
         (["--min-errors", "--min-weight"], "two objectives"),
+        (["--weights", "ternary", "--dask", "local"], "--dask splits the real-weights"),
     ):
         assert exit_code(["check", str(data), "--hidden", "1", *bad]) == 2
         assert message in capsys.readouterr().err
@@ -230,3 +232,16 @@ def exit_code(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code)
+
+
+def test_the_time_limit_holds_while_minimising_weights():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    rows = np.concatenate([np.flatnonzero(digits.target == c)[:6] for c in range(10)])
+    started = time.monotonic()
+    result = solve(digits.data[rows], digits.target[rows], hidden=[12], weights="ternary", objective="min_weight", time_limit=4)
+    assert time.monotonic() - started < 4 + 2.5
+    assert result.status in (Status.FEASIBLE, Status.UNKNOWN)
+    if result.network is not None:
+        assert network_outside_domain(result.network, parse_weights("ternary")) is None
