@@ -245,3 +245,12 @@ def test_the_time_limit_holds_while_minimising_weights():
     assert result.status in (Status.FEASIBLE, Status.UNKNOWN)
     if result.network is not None:
         assert network_outside_domain(result.network, parse_weights("ternary")) is None
+
+
+def test_only_the_integer_engine_minimises_weights_exactly():
+    from ftprop_exact.solvers.registry import searchers_that
+
+    assert searchers_that(lambda c: "min_weight" in c.objectives) == ("cpsat-int",)
+    assert searchers_that(lambda c: "ternary" in c.weights) == ("cpsat-int", "milp")
+    result = solve(XOR_X, XOR_Y, hidden=[2], searcher="cpsat", objective="min_weight", time_limit=30)
+    assert result.status is Status.FEASIBLE and result.stats["nonzero_weights"] == nonzero_weights(result.network)
