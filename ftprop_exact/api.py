@@ -32,7 +32,7 @@ from ftprop_exact.solvers.exact.must_differ import bounding_seconds, must_differ
 from ftprop_exact.solvers.exact.single_layer import single_layer_min_errors, single_layer_outcome
 from ftprop_exact.solvers.sparse_network import sparsify
 from ftprop_exact.status import Status
-from ftprop_exact.weights import WeightDomain, nonzero_weights, parse_weights
+from ftprop_exact.weights import WeightDomain, network_outside_domain, nonzero_weights, parse_weights
 
 log = logging.getLogger("ftprop_exact")
 
@@ -260,7 +260,8 @@ def finishing_reserve(problem: Problem) -> float:
 def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name: str, deadline: Deadline) -> Result:
     """Turn a searcher's outcome into a Result, re-checking what it claims.
 
-    FEASIBLE needs a network verified on the data as given. INFEASIBLE and OPTIMAL need a
+    A network outside the problem's weight domain is never returned. FEASIBLE needs a
+    network verified on the data as given. INFEASIBLE and OPTIMAL need a
     proof whose claim is exactly the question asked (this data, these widths and
     activation, unbounded weights, and for OPTIMAL the incumbent's error count as the
     bound), checked by :func:`~ftprop_exact.proofs.check.check_proof`: cheap kinds in full,
@@ -271,6 +272,11 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
         stats["stopped"] = deadline.reason
         log.warning("run stopped early: %s", deadline.reason)
     lower_bound = stats.get("lower_bound")
+    outside = None if incumbent.network is None else network_outside_domain(incumbent.network, parse_weights(problem.weights))
+    if outside is not None:  # a searcher offered a network of another domain: never answer with it
+        log.error("searcher %s found a network outside the weight domain (%s); answering UNKNOWN", name, outside)
+        stats["rejected_network"] = outside
+        return Result(Status.UNKNOWN, None, None, None, problem.hidden, name, stats)
     if outcome.status is Status.OPTIMAL and incumbent.exact and _claimed_objective(outcome) == "min_weight":
         count = nonzero_weights(incumbent.network)
         if _proof_holds(problem, outcome, count, stats, deadline, "min_weight"):

@@ -14,10 +14,12 @@ from ftprop_exact.classifier import FTPropClassifier
 from ftprop_exact.cli import main
 from ftprop_exact.data import make_dataset
 from ftprop_exact.errors import DataError
+from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.proofs.check import check_proof
 from ftprop_exact.proofs.claim import Claim
 from ftprop_exact.proofs.io import proof_from_dict
 from ftprop_exact.rounding import affine_is_exact
+from ftprop_exact.solvers.search_base import Capabilities, SearchOutcome
 from ftprop_exact.weights import integer_inputs, network_outside_domain, nonzero_weights, parse_weights
 from tests.integer_oracle import integer_network_exists
 
@@ -221,6 +223,7 @@ def test_the_command_line(tmp_path, capsys):
         (["--weights", "ternary", "--min-errors"], "--min-errors is not available"),
         (["--min-errors", "--min-weight"], "two objectives"),
         (["--weights", "ternary", "--dask", "local"], "--dask splits the real-weights"),
+        (["--weights", "ternary", "--rows", "active"], "--rows active does not apply"),
     ):
         assert exit_code(["check", str(data), "--hidden", "1", *bad]) == 2
         assert message in capsys.readouterr().err
@@ -254,3 +257,18 @@ def test_only_the_integer_engine_minimises_weights_exactly():
     assert searchers_that(lambda c: "ternary" in c.weights) == ("cpsat-int", "milp")
     result = solve(XOR_X, XOR_Y, hidden=[2], searcher="cpsat", objective="min_weight", time_limit=30)
     assert result.status is Status.FEASIBLE and result.stats["nonzero_weights"] == nonzero_weights(result.network)
+
+
+def test_solve_never_answers_with_a_network_outside_the_domain():
+    class RealWeights:  # declares the domain, but offers a real-weights network
+        name = "liar"
+        capabilities = Capabilities(weights=("ternary",))
+
+        def search(self, problem, learner, deadline, incumbent, rng):
+            network = solve(XOR_X, XOR_Y, hidden=[2], searcher="local", time_limit=30).network
+            network = ThresholdNetwork(tuple(Layer(layer.weights * 0.5, layer.bias, layer.activation) for layer in network.layers), network.classes)
+            incumbent.offer(network)
+            return SearchOutcome(Status.FEASIBLE if incumbent.exact else Status.UNKNOWN)
+
+    result = solve(XOR_X, XOR_Y, hidden=[2], searcher=RealWeights(), weights="ternary", time_limit=30)
+    assert result.status is Status.UNKNOWN and result.network is None and "ternary" in result.stats["rejected_network"]

@@ -160,6 +160,8 @@ def objective_of(args: argparse.Namespace) -> str:
         raise DataError(f"--min-errors is not available for {args.weights} weights (use --min-weight, or real weights)")
     if args.dask is not None:
         raise DataError(f"--dask splits the real-weights CP-SAT search; not with --weights {args.weights}")
+    if args.rows == "active":
+        raise DataError(f"--rows active does not apply to --weights {args.weights} (the integer model covers every row)")
     kind = args.weights.split(":")[0]
     if args.solver != DEFAULT_SEARCHER and kind not in capabilities_of(args.solver).weights:
         able = ", ".join(searchers_that(lambda c: kind in c.weights))
