@@ -21,11 +21,21 @@ from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.objectives import CHOOSING_OBJECTIVES
 from ftprop_exact.solvers.objectives.margin import widen_margins
 from ftprop_exact.solvers.objectives.margin_start import MarginStartSearcher
-from ftprop_exact.solvers.registry import DEFAULT_LEARNER, DEFAULT_SEARCHER, capabilities_of, make_learner, make_searcher
+from ftprop_exact.solvers.registry import (
+    DEFAULT_LEARNER,
+    DEFAULT_SEARCHER,
+    INTEGER_SEARCHER,
+    capabilities_of,
+    make_learner,
+    make_searcher,
+    searchers_that,
+)
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, TargetSearcher, require_deciding_learner
 from ftprop_exact.solvers.exact.must_differ import bounding_seconds, must_differ_outcome
 from ftprop_exact.solvers.exact.single_layer import single_layer_min_errors, single_layer_outcome
+from ftprop_exact.solvers.sparse_network import sparsify
 from ftprop_exact.status import Status
+from ftprop_exact.weights import WeightDomain, network_outside_domain, nonzero_weights, parse_weights
 
 log = logging.getLogger("ftprop_exact")
 
@@ -46,6 +56,7 @@ def solve(
     memory_limit: float | None = None,
     dask: str | None = None,
     dask_workers: int | None = None,
+    weights: str = "real",
     **searcher_options: Any,
 ) -> Result:
     """Fit a hard-threshold network with zero training errors, prove none exists, or say UNKNOWN.
@@ -79,7 +90,7 @@ def solve(
     deadline : Deadline, optional
         An externally controlled deadline (overrides ``time_limit``), e.g. to interrupt
         the run from a signal handler.
-    objective : {"feasibility", "min_errors", "max_margin"}, default="feasibility"
+    objective : {"feasibility", "min_errors", "min_weight", "max_margin"}, default="feasibility"
         "min_errors": find the network with the fewest training errors and prove the
         optimum (the searchers whose ``capabilities.objectives`` include it, ``cpsat`` and
         ``auto``; the others return their best network).
@@ -88,7 +99,12 @@ def solve(
         targets (the data's linear max-margin separators), then by the searcher; every unit
         of a zero-error network is then refitted to the hard-margin separator of its targets
         and verified again; ``stats["margins"]`` gives each unit's geometric margin
-        (:mod:`ftprop_exact.solvers.objectives`).
+        (:mod:`ftprop_exact.solvers.objectives`). Real weights only.
+        "min_weight": among the networks that fit every example, one with few non-zero
+        weights, counted in ``stats["nonzero_weights"]``. Exact with an integer weight
+        domain (OPTIMAL with a proof of the count when proven, else FEASIBLE with the best
+        count); with real weights every unit of the network found is refitted by its
+        L1-minimal separator (a heuristic: FEASIBLE, the count is not proven minimal).
     rows : {"auto", "all", "active"}, default="auto"
         "active": row generation (:class:`~ftprop_exact.solvers.active_set.ActiveSetSearcher`):
         search on a growing working set of rows, verify every network on all rows, and
@@ -108,6 +124,13 @@ def solve(
         an INFEASIBLE answer carries a ``cubes`` proof). Needs the ``dask`` extra.
     dask_workers : int, optional
         Workers of the local cluster (default: available cores, at most 8).
+    weights : {"real", "ternary", "int:K"}, default="real"
+        Weight domain of every layer. "ternary": weights in {-1, 0, 1}; "int:K": integers
+        with ``|w| <= K``; both with integer biases (:mod:`ftprop_exact.weights`). An
+        integer domain is searched by the whole-network CP-SAT model (the default searcher
+        then means :data:`~ftprop_exact.solvers.registry.INTEGER_SEARCHER`); the network
+        found is verified on the data as given and lies in the domain, and an INFEASIBLE
+        answer's proof names the domain.
     **searcher_options
         Passed to the searcher's constructor when ``searcher`` is a name.
 
@@ -121,13 +144,16 @@ def solve(
     """
     if objective not in OBJECTIVES + CHOOSING_OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES + CHOOSING_OBJECTIVES)}")
+    domain = parse_weights(weights)
+    if objective in CHOOSING_OBJECTIVES and domain.integer:
+        raise ValueError(f"objective {objective!r} is for real weights; weights={weights!r} searches an integer domain")
     choosing, objective = (objective, "feasibility") if objective in CHOOSING_OBJECTIVES else (None, objective)
     data = X if isinstance(X, Dataset) else make_dataset(X, y)
     if isinstance(X, Dataset) and y is not None:
         raise ValueError("pass y=None when X is a Dataset (its labels are used)")
     rows = check_rows_mode(rows)
     minimising = objective == "min_errors"
-    problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features")
+    problem = Problem.build(data, hidden, activation, merge="examples" if minimising else "features", weights=domain.name)
     deadline = deadline if deadline is not None else Deadline(time_limit)
     if memory_limit is not None or deadline.memory_limit is None:
         deadline.memory_limit = memory_limit_bytes(memory_limit)
@@ -135,11 +161,12 @@ def solve(
         from ftprop_exact.solvers.exact.dask_cubes import dask_cube_searcher  # imports OR-Tools
 
         searcher = dask_cube_searcher(searcher, objective, dask, dask_workers, searcher_options)
+    searcher, searcher_options, rows = _for_domain(domain, searcher, searcher_options, rows)
     capabilities = capabilities_of(searcher)
-    if minimising and isinstance(searcher, str) and objective in capabilities.objectives:
+    if objective != "feasibility" and isinstance(searcher, str) and objective in capabilities.objectives:
         searcher_options = {**searcher_options, "objective": objective}
     search = make_searcher(searcher, **searcher_options) if isinstance(searcher, str) else searcher
-    if getattr(search, "objective", objective) != objective:
+    if objective in capabilities.objectives and getattr(search, "objective", objective) != objective:
         raise ValueError(f"the searcher object was built for objective={search.objective!r}, not {objective!r}")
     if not isinstance(search, ActiveSetSearcher) and wants_active_set(rows, problem, isinstance(searcher, str)):
         whole = make_searcher(searcher, **searcher_options) if rows == "auto" else None  # its own row numbers
@@ -150,7 +177,7 @@ def solve(
     if activation not in capabilities.activations:
         raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")
     convex = make_learner(learner) if isinstance(learner, str) else learner
-    if capabilities.proves or not problem.hidden:
+    if (capabilities.proves or not problem.hidden) and not domain.integer:  # the integer model uses no learner
         require_deciding_learner("a network without hidden layers" if not problem.hidden else f"searcher {name!r}", convex)
 
     if problem.conflict is not None:
@@ -170,7 +197,7 @@ def solve(
                 bound_stats["must_differ"] = found.stats
             if bounded is not None:
                 outcome = bounded
-            elif problem.hidden:
+            elif problem.hidden or domain.integer:
                 outcome = search.search(problem, convex, searching, incumbent, np.random.default_rng(random_state))
             elif minimising:
                 outcome = single_layer_min_errors(problem, convex, searching, incumbent)
@@ -192,7 +219,46 @@ def solve(
         # a searcher that does not minimise errors answered the feasibility question ("no
         # network has zero errors"): not the fewest-errors answer asked for
         outcome = SearchOutcome(Status.UNKNOWN, None, {**outcome.stats, "answered": "feasibility"})
+    if objective == "min_weight":
+        incumbent, outcome = _fewer_weights(problem, domain, incumbent, outcome)
     return _finish(problem, outcome, incumbent, name, deadline)
+
+
+def _for_domain(
+    domain: WeightDomain, searcher: str | TargetSearcher, options: dict[str, Any], rows: str
+) -> tuple[str | TargetSearcher, dict[str, Any], str]:
+    """The searcher, its options and the rows mode for a weight domain (real: unchanged).
+
+    The default searcher means :data:`INTEGER_SEARCHER` for integer domains; a searcher that
+    does not declare the domain is refused, naming those that do; a named searcher gets the
+    domain as its ``weights`` option; row generation is off (the model covers every row).
+    """
+    if not domain.integer:
+        wanted = capabilities_of(searcher).weights
+        if domain.kind not in wanted:
+            raise ValueError(f"searcher {getattr(searcher, 'name', searcher)!r} searches {', '.join(wanted)} weights, not real ones")
+        return searcher, options, rows
+    if searcher == DEFAULT_SEARCHER:
+        searcher = INTEGER_SEARCHER
+    if domain.kind not in capabilities_of(searcher).weights:
+        able = ", ".join(searchers_that(lambda c: domain.kind in c.weights))
+        raise ValueError(f"searcher {getattr(searcher, 'name', searcher)!r} does not search {domain.name} weights; use one of: {able}")
+    if rows == "active":
+        raise ValueError(f"rows='active' does not apply to {domain.name} weights (the integer model covers every row)")
+    return searcher, ({**options, "weights": domain.name} if isinstance(searcher, str) else options), "all"
+
+
+def _fewer_weights(
+    problem: Problem, domain: WeightDomain, incumbent: Incumbent, outcome: SearchOutcome
+) -> tuple[Incumbent, SearchOutcome]:
+    """``objective="min_weight"``: the L1 refit for real weights, and the count in the stats."""
+    if incumbent.exact and not domain.integer:
+        refit = sparsify(problem, incumbent.network)
+        if refit is not None and nonzero_weights(refit.network) < nonzero_weights(incumbent.network):
+            incumbent = refit
+    if incumbent.network is not None:
+        outcome = SearchOutcome(outcome.status, outcome.proof, {**outcome.stats, "nonzero_weights": nonzero_weights(incumbent.network)})
+    return incumbent, outcome
 
 
 RESERVE_SECONDS_PER_CELL = 2.5e-7
@@ -209,7 +275,8 @@ def finishing_reserve(problem: Problem) -> float:
 def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name: str, deadline: Deadline) -> Result:
     """Turn a searcher's outcome into a Result, re-checking what it claims.
 
-    FEASIBLE needs a network verified on the data as given. INFEASIBLE and OPTIMAL need a
+    A network outside the problem's weight domain is never returned. FEASIBLE needs a
+    network verified on the data as given. INFEASIBLE and OPTIMAL need a
     proof whose claim is exactly the question asked (this data, these widths and
     activation, unbounded weights, and for OPTIMAL the incumbent's error count as the
     bound), checked by :func:`~ftprop_exact.proofs.check.check_proof`: cheap kinds in full,
@@ -220,7 +287,19 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
         stats["stopped"] = deadline.reason
         log.warning("run stopped early: %s", deadline.reason)
     lower_bound = stats.get("lower_bound")
-    if outcome.status is Status.OPTIMAL:
+    outside = None if incumbent.network is None else network_outside_domain(incumbent.network, parse_weights(problem.weights))
+    if outside is not None:  # a searcher offered a network of another domain: never answer with it
+        log.error("searcher %s found a network outside the weight domain (%s); answering UNKNOWN", name, outside)
+        stats["rejected_network"] = outside
+        return Result(Status.UNKNOWN, None, None, None, problem.hidden, name, stats)
+    if outcome.status is Status.OPTIMAL and incumbent.exact and _claimed_objective(outcome) == "min_weight":
+        count = nonzero_weights(incumbent.network)
+        if _proof_holds(problem, outcome, count, stats, deadline, "min_weight"):
+            stats["seconds"] = deadline.elapsed()
+            return Result(Status.OPTIMAL, incumbent.network, 0, outcome.proof, problem.hidden, name, stats, 0)
+        log.error("searcher %s claimed a fewest-weights optimum it could not back; answering FEASIBLE", name)
+        stats["rejected_claim"] = "OPTIMAL"
+    elif outcome.status is Status.OPTIMAL:
         if incumbent.network is not None and incumbent.errors and _proof_holds(problem, outcome, incumbent.errors, stats, deadline):
             stats["seconds"] = deadline.elapsed()
             return Result(Status.OPTIMAL, incumbent.network, incumbent.errors, outcome.proof, problem.hidden, name, stats, incumbent.errors)
@@ -244,9 +323,20 @@ def _finish(problem: Problem, outcome: SearchOutcome, incumbent: Incumbent, name
     return Result(Status.UNKNOWN, incumbent.network, incumbent.errors, proof, problem.hidden, name, stats, lower_bound)
 
 
+def _claimed_objective(outcome: SearchOutcome) -> str | None:
+    """The objective the outcome's proof speaks of (only to route it; the check compares claims)."""
+    claim = getattr(outcome.proof, "claim", None)
+    return getattr(claim, "objective", None)
+
+
 @progress.in_phase("proof check")
 def _proof_holds(
-    problem: Problem, outcome: SearchOutcome, lower_bound: int | None, stats: dict[str, Any], deadline: Deadline
+    problem: Problem,
+    outcome: SearchOutcome,
+    lower_bound: int | None,
+    stats: dict[str, Any],
+    deadline: Deadline,
+    objective: str | None = None,
 ) -> bool:
     """Check the outcome's proof against the question (see :func:`_finish`); record why not.
 
@@ -260,7 +350,7 @@ def _proof_holds(
     check = check_proof(
         outcome.proof,
         problem.data,
-        problem.claim(lower_bound),
+        problem.claim(lower_bound, objective=objective),
         thorough=False,
         time_limit=max(1.0, deadline.remaining()),
         fingerprint=problem.fingerprint,

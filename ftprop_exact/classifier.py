@@ -64,6 +64,12 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         "ovr": one network with one output unit per class (binary: one unit). "ovo": one
         binary network of the same widths per pair of classes, majority vote
         (:class:`~ftprop_exact.ensemble.VotingEnsemble`), the time limit shared by the pairs.
+    weights : {"real", "ternary", "int:K"}, default="real"
+        Weight domain of every layer (:func:`ftprop_exact.solve`): "ternary" trains
+        weights in {-1, 0, 1}, "int:K" integers with ``|w| <= K``, both with integer
+        biases, exactly through CP-SAT. Without a network in the time limit, an integer
+        domain falls back to the constant majority network (zero weights), never to a
+        real-weights fit.
 
     Attributes
     ----------
@@ -104,6 +110,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         objective: str = "feasibility",
         multiclass: str = "ovr",
+        weights: str = "real",
     ) -> None:
         self.hidden = hidden
         self.searcher = searcher
@@ -113,6 +120,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.objective = objective
         self.multiclass = multiclass
+        self.weights = weights
 
     def fit(self, X: Any, y: Any) -> FTPropClassifier:
         """Fit a network to ``(X, y)``.
@@ -243,7 +251,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
             result = self._solve(X, codes, seed, deadline)
             if result.network is not None:
                 return result.network
-        if deadline.expired():
+        if deadline.expired() or self.weights != "real":  # the hinge fit below has real weights
             return _constant_network(int(np.argmax(np.bincount(codes))), X.shape[1], self.activation)
         problem = Problem.build(make_dataset(X, codes), (), self.activation)
         with deadline.in_force():  # its LPs give up when the time is up (weights 0)

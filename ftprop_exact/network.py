@@ -34,7 +34,7 @@ import numpy as np
 
 from ftprop_exact.atomic import write_text_atomic
 from ftprop_exact.errors import DataError
-from ftprop_exact.rounding import affine_rounding_bound
+from ftprop_exact.rounding import affine_is_exact, affine_rounding_bound
 
 __all__ = [
     "ACTIVATIONS",
@@ -492,6 +492,9 @@ class ThresholdNetwork:
     ) -> Verification:
         """Re-check the network on data, rigorously with respect to rounding.
 
+        A sign is certain when ``|z|`` exceeds the rounding bound, or when the whole layer
+        is computed exactly in float64 (:func:`ftprop_exact.rounding.affine_is_exact`).
+
         The forward pass is the network's own (hidden layers feed their computed
         activations forward, whatever the hidden targets say). A unit counts as right
         on an example when ``(z > 0) == (target > 0)``, whatever its activation.
@@ -520,9 +523,16 @@ class ThresholdNetwork:
         Examples
         --------
         >>> net = ThresholdNetwork((Layer([[1.0, 1.0]], [0.0]),), classes=(0, 1))
-        >>> v = net.verify([[1.0, 2.0], [1.0, -1.0], [-3.0, 1.0]], [1, -1, -1])
+        >>> v = net.verify([[1.0, 2.0], [0.1, -0.1], [-3.0, 1.0]], [1, -1, -1])
         >>> v.errors, v.errors_per_unit[0].tolist(), v.unsafe_per_unit[0].tolist(), v.ok
         (0, [0], [1], False)
+
+        A layer that float64 computes exactly (integer weights and biases on integer or
+        dyadic inputs, :func:`ftprop_exact.rounding.affine_is_exact`) has no unsafe sign,
+        not even at ``z = 0``:
+
+        >>> net.verify([[1.0, 2.0], [1.0, -1.0], [-3.0, 1.0]], [1, -1, -1]).ok
+        True
         """
         X = self._check_X(X)
         m = X.shape[0]
@@ -538,6 +548,8 @@ class ThresholdNetwork:
         for layer, H, Z, T in zip(self.layers, inputs, pre, targets):
             bound = affine_rounding_bound(H, layer.weights, layer.bias)
             unsafe = ~(np.abs(Z) > bound)  # also catches a NaN pre-activation
+            if unsafe.any() and affine_is_exact(H, layer.weights, layer.bias):
+                unsafe[:] = False  # computed exactly (integer weights on dyadic inputs): every sign is certain
             uncertain_rows |= unsafe.any(axis=1)
             unsafe_per_unit.append(_frozen_counts(unsafe))
             errors_per_unit.append(None if T is None else _frozen_counts((Z > 0) != (T > 0)))

@@ -11,6 +11,7 @@ from ftprop_exact.data import Dataset
 from ftprop_exact.network import check_activation
 from ftprop_exact.proofs.claim import Claim, data_fingerprint
 from ftprop_exact.rows import group_identical_rows
+from ftprop_exact.weights import parse_weights
 
 
 def check_hidden(hidden: object) -> tuple[int, ...]:
@@ -59,6 +60,8 @@ class Problem:
         ``"sign"`` or ``"step"``.
     conflict : tuple of (int, int) or None
         Two original rows with identical features and different labels (then no network fits).
+    weights : str, default="real"
+        Weight domain of the networks sought (:mod:`ftprop_exact.weights`); named by claims.
     """
 
     data: Dataset
@@ -69,9 +72,12 @@ class Problem:
     hidden: tuple[int, ...]
     activation: str
     conflict: tuple[int, int] | None
+    weights: str = "real"
 
     @classmethod
-    def build(cls, data: Dataset, hidden: object, activation: str = "sign", merge: str = "features") -> Problem:
+    def build(
+        cls, data: Dataset, hidden: object, activation: str = "sign", merge: str = "features", weights: str = "real"
+    ) -> Problem:
         """Merge duplicates of ``data`` and validate the architecture.
 
         Parameters
@@ -87,6 +93,8 @@ class Problem:
             problem infeasible: ``conflict``); "examples" merges only rows with equal
             features AND labels, as minimising errors needs (such rows stay apart and the
             model gives them the same hidden values).
+        weights : str, default="real"
+            Weight domain (``"real"``, ``"ternary"``, ``"int:K"``).
         """
         if merge == "features":
             merged = data.merge_duplicates()
@@ -106,6 +114,7 @@ class Problem:
             hidden=check_hidden(hidden),
             activation=check_activation(activation),
             conflict=conflict,
+            weights=parse_weights(weights).name,
         )
 
     @cached_property
@@ -113,9 +122,12 @@ class Problem:
         """SHA-256 of the data as given (see :func:`ftprop_exact.proofs.claim.data_fingerprint`)."""
         return data_fingerprint(self.data)
 
-    def claim(self, lower_bound: int | None = None, max_weight: int | None = None) -> Claim:
-        """The claim "no network of this architecture fits" (or "... has >= ``lower_bound`` errors")."""
-        return Claim.of(self.data, self.hidden, self.activation, lower_bound, max_weight, fingerprint=self.fingerprint)
+    def claim(self, lower_bound: int | None = None, max_weight: int | None = None, objective: str | None = None) -> Claim:
+        """The claim "no network of this architecture (and weight domain) fits" (or "... has
+        >= ``lower_bound`` errors", or with ``objective="min_weight"`` "... non-zero weights")."""
+        return Claim.of(
+            self.data, self.hidden, self.activation, lower_bound, max_weight, self.fingerprint, self.weights, objective
+        )
 
     @property
     def n_rows(self) -> int:

@@ -83,3 +83,66 @@ def signs_are_certain(z: np.ndarray, bound: np.ndarray, targets: np.ndarray) -> 
         True where the exact pre-activation has the target's sign.
     """
     return targets * z > bound
+
+
+MAX_DYADIC_SHIFT = 64
+"""Largest ``k`` for which :func:`dyadic_exponent` looks for ``A * 2^k`` integral."""
+
+
+def dyadic_exponent(A: np.ndarray) -> int | None:
+    """The smallest ``k <= MAX_DYADIC_SHIFT`` with every ``A * 2^k`` an integer (None: none).
+
+    One pass: a finite non-zero float is ``M 2^(e-53)`` with an integer ``M < 2^53``
+    (:func:`numpy.frexp`); it needs ``k = 53 - e - tz(M)``, ``tz`` the trailing zero bits.
+
+    Examples
+    --------
+    >>> dyadic_exponent(np.array([1.0, 0.5, -0.25])), dyadic_exponent(np.array([3.0])), dyadic_exponent(np.array([0.1])), dyadic_exponent(np.array([1e-30]))
+    (2, 0, 55, None)
+    """
+    A = np.asarray(A, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(A)):
+        return None
+    nonzero = A[A != 0]
+    if nonzero.size == 0:
+        return 0
+    mantissa, exponent = np.frexp(np.abs(nonzero))  # |x| = mantissa 2^exponent, 0.5 <= mantissa < 1
+    M = np.ldexp(mantissa, 53).astype(np.int64)  # exact: an integer below 2^53
+    trailing = np.log2(M & -M).astype(np.int64)  # the lowest set bit is a power of two: log2 is exact
+    k = max(0, int((53 - exponent.astype(np.int64) - trailing).max()))
+    return k if k <= MAX_DYADIC_SHIFT else None
+
+
+MAX_EXACT_SHIFT = 26
+"""Inputs or weights finer than ``2^-26`` are not examined by :func:`affine_is_exact` (it
+answers False, and the rounding bound decides, as it always may)."""
+
+
+def affine_is_exact(H: np.ndarray, W: np.ndarray, b: np.ndarray) -> bool:
+    """True when float64 computes ``H @ W.T + b`` exactly, in any summation order.
+
+    That is when, for powers of two ``2^kh`` and ``2^kw`` (each at most ``2^MAX_EXACT_SHIFT``),
+    ``H 2^kh`` and ``W 2^kw`` are integers, so is ``b 2^(kh+kw)``, and ``2^(kh+kw) (|H| |W|^T + |b|)`` stays below
+    ``2^52``: every product and partial sum is then an integer (times ``2^-(kh+kw)``)
+    below ``2^53``, which float64 represents exactly. Integer networks on integer (or
+    dyadic) inputs are computed exactly, so a pre-activation of exactly 0 has a certain
+    sign (``z > 0`` is false), which the rounding bound could not show.
+
+    Examples
+    --------
+    >>> affine_is_exact(np.array([[1.0, -1.0]]), np.array([[1.0, 1.0]]), np.array([0.0]))
+    True
+    >>> affine_is_exact(np.array([[0.1, 1.0]]), np.array([[1.0, 1.0]]), np.array([0.0]))
+    False
+    """
+    shifts = []
+    for A in (W, np.asarray(H)[:64], H):  # cheap looks first: real-valued weights or data fail at once
+        k = dyadic_exponent(A)
+        if k is None or k > MAX_EXACT_SHIFT:
+            return False
+        shifts.append(k)
+    kw, _, kh = shifts
+    if dyadic_exponent(np.ldexp(np.asarray(b, dtype=np.float64), kh + kw)) != 0:
+        return False
+    magnitude = np.abs(np.asarray(H, dtype=np.float64)) @ np.abs(np.asarray(W, dtype=np.float64)).T + np.abs(b)
+    return bool(np.ldexp(float(magnitude.max(initial=0.0)), kh + kw) * _SAFETY < 2.0**52)

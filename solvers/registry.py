@@ -25,6 +25,10 @@ DEFAULT_SEARCHER = "auto"
 DEFAULT_LEARNER = "auto"
 """The learner used when none is named: the batched perceptron, the exact LP for the rest."""
 
+INTEGER_SEARCHER = "cpsat-int"
+"""What the default searcher means for integer weight domains (``weights="ternary"`` or
+``"int:K"``): the whole-network CP-SAT model (the LP of the other searchers decides real weights)."""
+
 _LEARNERS: dict[str, Callable[..., SeparabilityLearner]] = {
     "auto": AutoLearner,
     "cupy": functools.partial(PerceptronLearner, backend="cupy"),
@@ -89,6 +93,7 @@ _SEARCHERS: dict[str, str] = {
     "auto": "ftprop_exact.solvers.exact.portfolio:PortfolioSearcher",
     "brute": "ftprop_exact.solvers.baselines.brute:BruteForceSearcher",
     "cpsat": "ftprop_exact.solvers.exact.cpsat:CPSATSearcher",
+    "cpsat-int": "ftprop_exact.solvers.exact.integer_network:IntegerSearcher",
     "ftprop": "ftprop_exact.solvers.search.ftprop:FTPropSearcher",
     "ftprop-mb": "ftprop_exact.solvers.baselines.gradient:FTPropMBSearcher",
     "milp": "ftprop_exact.solvers.baselines.milp:MILPSearcher",

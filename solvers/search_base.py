@@ -14,7 +14,6 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.network import ACTIVATIONS, ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import Proof
-from ftprop_exact.proofs.claim import WEIGHT_DOMAINS
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.status import Status
 
@@ -38,7 +37,8 @@ class Capabilities:
         True when it can answer INFEASIBLE (or OPTIMAL) with a proof; it then needs a
         learner that decides non-separability (:func:`require_deciding_learner`).
     weights : tuple of str, default=("real",)
-        Weight domains of the networks it searches (the ``weights`` field of a proof's claim).
+        Weight domains of the networks it searches, by kind: ``"real"``, ``"ternary"``,
+        ``"int"`` (``int:K`` for every K; :attr:`ftprop_exact.weights.WeightDomain.kind`).
     bounds_first : bool, default=False
         True when ``solve`` runs the must-differ bounding pass before it on feasibility
         questions with hidden layers (:mod:`ftprop_exact.solvers.exact.must_differ`; the
@@ -57,7 +57,7 @@ class Capabilities:
     objectives: tuple[str, ...] = ("feasibility",)
     activations: tuple[str, ...] = ACTIVATIONS
     proves: bool = False
-    weights: tuple[str, ...] = WEIGHT_DOMAINS
+    weights: tuple[str, ...] = ("real",)
     bounds_first: bool = False
     options: tuple[str, ...] = ()
 

@@ -10,7 +10,7 @@ from ftprop_exact import __version__, progress
 from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.commands import output
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
 from ftprop_exact.commands.signals import interrupt_on_signals
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
@@ -22,7 +22,7 @@ from ftprop_exact.solvers.registry import DEFAULT_SEARCHER, capabilities_of, sea
 from ftprop_exact.solvers.active_set import AUTO_MIN_ROWS, ROWS_MODES
 from ftprop_exact.ovo import MULTICLASS
 
-CLI_OBJECTIVES = ("feasibility", "min-errors", "max-margin")
+CLI_OBJECTIVES = ("feasibility", "min-errors", "min-weight", "max-margin")
 
 T = TypeVar("T")
 
@@ -118,6 +118,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="find the network with the fewest training errors and prove the optimum "
         "(the solvers that minimise errors, the default among them; others report their best network)",
     )
+    add_weight_arguments(parser)
     parser.add_argument(
         "--objective",
         choices=CLI_OBJECTIVES,
@@ -144,6 +145,57 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--network", metavar="FILE", help="write the network found (JSON, docs/formats.md) to FILE")
     add_dask_arguments(parser)
     parser.set_defaults(run=run)
+
+
+def add_weight_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--weights DOMAIN`` and ``--min-weight``."""
+    parser.add_argument(
+        "--weights",
+        type=parse_weight_domain,
+        default="real",
+        metavar="DOMAIN",
+        help="weight domain of every layer: real (default), ternary ({-1,0,1}) or int:K (integers |w| <= K); "
+        "integer domains have integer biases and are searched exactly by the whole-network CP-SAT model",
+    )
+    parser.add_argument(
+        "--min-weight",
+        action="store_true",
+        help="among the networks that fit, fewest non-zero weights (exact for ternary and int:K: "
+        "OPTIMAL when proven; real weights: L1 refit of every unit, a heuristic)",
+    )
+
+
+def objective_of(args: argparse.Namespace) -> str:
+    """The ``solve`` objective of ``--objective`` / ``--min-errors`` / ``--min-weight``.
+
+    Flags that do not fit together are input errors: two objectives, a weight cap on an
+    integer domain, a solver without the domain, a margin objective on integer weights.
+    """
+    objective = args.objective or ("min-errors" if args.min_errors else "min-weight" if args.min_weight else "feasibility")
+    if args.min_errors and args.min_weight:
+        raise DataError("--min-errors and --min-weight are two objectives: choose one")
+    if args.min_errors and objective != "min-errors":
+        raise DataError(f"--min-errors contradicts --objective {args.objective}")
+    if args.min_weight and objective != "min-weight":
+        raise DataError(f"--min-weight contradicts --objective {args.objective}")
+    args.min_errors = objective == "min-errors"
+    if args.weights == "real":
+        return objective.replace("-", "_")
+    if args.max_weight is not None:
+        raise DataError(f"--max-weight caps real weights; the {args.weights} domain bounds its weights itself")
+    if args.min_errors:
+        raise DataError(f"--min-errors is not available for {args.weights} weights (use --min-weight, or real weights)")
+    if objective == "max-margin":
+        raise DataError(f"--objective max-margin is for real weights, not --weights {args.weights}")
+    if args.dask is not None:
+        raise DataError(f"--dask splits the real-weights CP-SAT search; not with --weights {args.weights}")
+    if args.rows == "active":
+        raise DataError(f"--rows active does not apply to --weights {args.weights} (the integer model covers every row)")
+    kind = args.weights.split(":")[0]
+    if args.solver != DEFAULT_SEARCHER and kind not in capabilities_of(args.solver).weights:
+        able = ", ".join(searchers_that(lambda c: kind in c.weights))
+        raise DataError(f"--solver {args.solver} does not search {args.weights} weights; use {able} (or the default)")
+    return objective.replace("-", "_")
 
 
 def add_dask_arguments(parser: argparse.ArgumentParser) -> None:
@@ -196,15 +248,6 @@ def searcher_options(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in wanted if getattr(args, name) is not None}
 
 
-def objective_of(args: argparse.Namespace) -> str:
-    """The ``solve`` objective of ``--objective`` / ``--min-errors`` (contradicting flags are bad input)."""
-    objective = args.objective or ("min-errors" if args.min_errors else "feasibility")
-    if args.min_errors and objective != "min-errors":
-        raise DataError(f"--min-errors contradicts --objective {args.objective}")
-    args.min_errors = objective == "min-errors"
-    return objective.replace("-", "_")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand; exit 10 FEASIBLE, 20 INFEASIBLE, 0 UNKNOWN."""
     objective = objective_of(args)
@@ -219,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
         searcher=args.solver,
         objective=objective,
         rows=args.rows,
+        weights=args.weights,
         **searcher_options(args),
         **dask_options(args),
     )
@@ -239,7 +283,7 @@ def result_json(args: argparse.Namespace, result: Result, data: Dataset) -> dict
     """The ``--json`` object."""
     obj = result.to_dict()
     obj["proof"] = None if result.proof is None else proof_summary(result)
-    obj.update(classes=list(data.classes), seed=args.seed, version=__version__)
+    obj.update(classes=list(data.classes), seed=args.seed, version=__version__, weights=getattr(args, "weights", "real"))
     if "margins" in result.stats:
         obj["margins"] = result.stats["margins"]
     obj["stats"] = {k: v for k, v in obj["stats"].items()}
@@ -281,12 +325,14 @@ def report(args: argparse.Namespace, result: Result, data: Dataset) -> None:
     header(args, data, f"hidden {list(result.hidden)}, solver {result.solver}", result.stats)
     if result.errors is not None:
         output.comment(f"training errors of the network: {result.errors}")
-    if result.lower_bound is not None:
+    if result.lower_bound is not None and not getattr(args, "min_weight", False):  # a bound on errors
         output.comment(f"proven lower bound on the errors: {result.lower_bound}")
     if "stopped" in result.stats:
         output.comment(f"stopped early: {result.stats['stopped']}")
     if getattr(args, "min_errors", False) and result.errors is not None:
         print(f"o {result.errors}")
+    if getattr(args, "min_weight", False) and "nonzero_weights" in result.stats:
+        print(f"o {result.stats['nonzero_weights']}")
     if result.proof is not None:
         summary = proof_summary(result)
         output.comment("proof: " + ", ".join(f"{k}={v}" for k, v in summary.items()))

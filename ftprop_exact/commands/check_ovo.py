@@ -25,7 +25,14 @@ def run_ovo(args: argparse.Namespace, objective: str, options: dict[str, Any]) -
     if args.proof:
         raise DataError("--proof: a one-vs-one run never answers INFEASIBLE (each pair's verdict is in the stats)")
     data, result, _ = run_interruptibly(
-        args, solve_one_vs_one, hidden=args.hidden, searcher=args.solver, objective=objective, rows=args.rows, **options
+        args,
+        solve_one_vs_one,
+        hidden=args.hidden,
+        searcher=args.solver,
+        objective=objective,
+        rows=args.rows,
+        weights=args.weights,
+        **options,
     )
     if args.network and result.ensemble is not None:
         result.ensemble.save(args.network)

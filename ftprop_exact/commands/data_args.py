@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ftprop_exact.data import BUILTIN_DATASETS, Dataset, load_dataset
+from ftprop_exact.weights import parse_weights
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,3 +46,11 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if any(w < 1 for w in widths):
         raise argparse.ArgumentTypeError(f"hidden widths must be positive; got {text!r}")
     return widths
+
+
+def parse_weight_domain(text: str) -> str:
+    """A weight domain, ``real``, ``ternary`` or ``int:K``, in its canonical spelling (argparse type)."""
+    try:
+        return parse_weights(text).name
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

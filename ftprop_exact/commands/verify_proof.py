@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ftprop_exact import __version__, progress
 from ftprop_exact.commands import output
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden
+from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.check import ProofCheck, check_proof
@@ -34,6 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     required.add_argument("--lower-bound", type=int, default=None, metavar="N", help="this lower bound on errors")
     required.add_argument("--max-weight", type=int, default=None, metavar="K", help="a claim bounded by |w| <= K")
     required.add_argument("--unbounded", action="store_true", help="an unbounded claim (no weight cap)")
+    required.add_argument(
+        "--weights", type=parse_weight_domain, default=None, metavar="DOMAIN", help="the weight domain: real, ternary or int:K"
+    )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal)")
     parser.set_defaults(run=run)
@@ -63,6 +66,8 @@ def required_claim(args: argparse.Namespace, claim: Claim) -> Claim:
         changes["max_weight"] = args.max_weight
     if args.unbounded:
         changes["max_weight"] = None
+    if args.weights is not None:
+        changes["weights"] = args.weights
     try:
         return replace(claim, **changes)
     except DataError as exc:  # e.g. --min-errors on an infeasibility proof: no bound to keep

@@ -30,6 +30,7 @@ _EXPORTS = {
     "ExhaustiveProof": "exhaustive",
     "ConflictSet": "hitting_set",
     "HittingSetProof": "hitting_set",
+    "IntegerProof": "integer",
     "Incompatibility": "must_differ",
     "MustDifferProof": "must_differ",
     "load_proof": "io",

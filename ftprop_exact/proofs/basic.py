@@ -31,6 +31,7 @@ class DuplicateConflictProof(ProofBase):
     rows: tuple[int, int]
     kind: str = "duplicate-conflict"
     cheap = True
+    covers_integer_domains = True  # no function at all maps one input to two labels
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"kind": "duplicate-conflict", "claim": {...}, "rows": [i, j]}``."""

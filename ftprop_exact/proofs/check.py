@@ -5,7 +5,8 @@ a rebuilt master or a hitting-set model): no searcher, no API. A proof is accept
 
 1. its claim is well formed and names this data (fingerprint);
 2. its claim equals the question asked, when one is given (``expected``);
-3. its kind can prove such a claim (:meth:`Proof.structure_problem`);
+3. its kind can prove such a claim (:meth:`Proof.structure_problem`; a claim about an
+   integer weight domain only by a kind that says ``covers_integer_domains``);
 4. its body, checked against its own claim, holds: fully for cheap kinds or when
    ``thorough``; else every exact certificate (a master is not re-solved).
 
@@ -95,6 +96,8 @@ def check_proof(
         return ProofCheck(False, claim, f"a bound of {claim.minimum_errors} errors on {data.n_examples} examples is impossible", False)
     if expected is not None and claim != expected:
         return ProofCheck(False, claim, "the proof's claim is not the question: " + "; ".join(expected.mismatches(claim)), False)
+    if claim.integer and not getattr(proof, "covers_integer_domains", False):
+        return ProofCheck(False, claim, f"a {proof.kind} proof is about real weights; it proves no claim about {claim.weights} weights", False)
     problem = proof.structure_problem()
     if problem is not None:
         return ProofCheck(False, claim, problem, False)

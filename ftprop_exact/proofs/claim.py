@@ -22,10 +22,11 @@ import numpy as np
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ACTIVATIONS
+from ftprop_exact.weights import WEIGHT_KINDS, parse_weights, weights_problem
 
-OBJECTIVES = ("feasibility", "min_errors")
+OBJECTIVES = ("feasibility", "min_errors", "min_weight")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-WEIGHT_DOMAINS = ("real",)
+WEIGHT_DOMAINS = WEIGHT_KINDS
 _FIELDS = ("data_sha256", "hidden", "activation", "objective", "lower_bound", "weights", "max_weight")
 
 
@@ -58,13 +59,14 @@ class Claim:
         Hidden widths (``()``: a single layer).
     activation : str
         Hidden activation (``"sign"`` or ``"step"``; the two compute the same functions).
-    objective : {"feasibility", "min_errors"}
+    objective : {"feasibility", "min_errors", "min_weight"}
         "feasibility": no network fits every example. "min_errors": every network
-        misclassifies at least ``lower_bound`` examples.
+        misclassifies at least ``lower_bound`` examples. "min_weight" (integer domains):
+        every network that fits every example has at least ``lower_bound`` non-zero weights.
     lower_bound : int or None
-        Minimising errors: the proven lower bound (>= 1); None otherwise.
-    weights : {"real"}
-        Weight domain.
+        Minimising errors or weights: the proven lower bound (>= 1); None otherwise.
+    weights : str
+        Weight domain: ``"real"``, ``"ternary"`` or ``"int:K"`` (:mod:`ftprop_exact.weights`).
     max_weight : int or None
         A cap ``|w| <= max_weight`` on the integer weights the proof ranges over. A capped
         claim is *bounded*: it says nothing about networks with larger weights.
@@ -97,10 +99,15 @@ class Claim:
             return f"unknown objective {self.objective!r} (known: {', '.join(OBJECTIVES)})"
         if self.objective == "feasibility" and self.lower_bound is not None:
             return "a feasibility claim has no lower_bound"
-        if self.objective == "min_errors" and not _positive_int(self.lower_bound):
-            return f"a min_errors claim needs a lower_bound >= 1; got {self.lower_bound!r}"
-        if self.weights not in WEIGHT_DOMAINS:
-            return f"unknown weight domain {self.weights!r} (known: {', '.join(WEIGHT_DOMAINS)})"
+        if self.objective != "feasibility" and not _positive_int(self.lower_bound):
+            return f"a {self.objective} claim needs a lower_bound >= 1; got {self.lower_bound!r}"
+        domain_problem = weights_problem(self.weights)
+        if domain_problem is not None:
+            return domain_problem
+        if self.objective == "min_weight" and self.weights == "real":
+            return "a min_weight claim needs an integer weight domain (ternary or int:K)"
+        if self.max_weight is not None and self.weights != "real":
+            return f"max_weight caps real weights only; the {self.weights} domain bounds its weights itself"
         if self.max_weight is not None and not _positive_int(self.max_weight):
             return f"max_weight must be a positive integer or null; got {self.max_weight!r}"
         return None
@@ -112,8 +119,15 @@ class Claim:
 
     @property
     def minimum_errors(self) -> int:
-        """Errors every network makes according to the claim (1 for infeasibility)."""
+        """Errors every network makes according to the claim (1 for infeasibility, 0 for min_weight)."""
+        if self.objective == "min_weight":
+            return 0
         return 1 if self.lower_bound is None else int(self.lower_bound)
+
+    @property
+    def integer(self) -> bool:
+        """True when the claim is about an integer weight domain (ternary or int:K)."""
+        return parse_weights(self.weights).integer
 
     def describe(self) -> str:
         """One line of plain words.
@@ -129,6 +143,8 @@ class Claim:
         network = f"network with hidden {list(self.hidden)} ({self.activation} units, {weights})"
         if self.objective == "feasibility":
             return f"no {network} fits every example"
+        if self.objective == "min_weight":
+            return f"every {network} that fits every example has at least {self.lower_bound} non-zero weight(s)"
         return f"every {network} misclassifies at least {self.lower_bound} example(s)"
 
     def mismatches(self, other: Claim) -> list[str]:
@@ -188,14 +204,18 @@ class Claim:
         lower_bound: int | None = None,
         max_weight: int | None = None,
         fingerprint: str | None = None,
+        weights: str = "real",
+        objective: str | None = None,
     ) -> Claim:
-        """The claim about ``data``: infeasibility, or (``lower_bound`` given) a bound on errors."""
+        """The claim about ``data``: infeasibility, or (``lower_bound`` given) a bound on errors
+        (or, with ``objective="min_weight"``, on the non-zero weights)."""
         return cls(
             data_sha256=fingerprint if fingerprint is not None else data_fingerprint(data),
             hidden=tuple(int(h) for h in hidden),
             activation=activation,
-            objective="feasibility" if lower_bound is None else "min_errors",
+            objective=objective or ("feasibility" if lower_bound is None else "min_errors"),
             lower_bound=None if lower_bound is None else int(lower_bound),
+            weights=weights,
             max_weight=None if max_weight is None else int(max_weight),
         )
 

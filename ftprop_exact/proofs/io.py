@@ -32,6 +32,7 @@ KINDS = {
     "hitting-set": "ftprop_exact.proofs.hitting_set:HittingSetProof",
     "cpsat-benders": "ftprop_exact.proofs.benders:CPSATProof",
     "exhaustive": "ftprop_exact.proofs.exhaustive:ExhaustiveProof",
+    "cpsat-integer": "ftprop_exact.proofs.integer:IntegerProof",
     "cubes": "ftprop_exact.proofs.cubes:CubesProof",
     "must-differ": "ftprop_exact.proofs.must_differ:MustDifferProof",
     "subset": "ftprop_exact.proofs.subset:SubsetProof",

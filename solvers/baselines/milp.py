@@ -10,6 +10,14 @@ Because of ``epsilon`` and the weight box, an infeasible MILP does NOT prove tha
 exists (a separator may need a smaller margin): the baseline answers FEASIBLE (with a
 verified network) or UNKNOWN, and records ``claimed_infeasible`` in its stats so that
 benchmarks can count (and check) such claims.
+
+With an integer weight domain (``weights="ternary"`` or ``"int:K"``) every weight of every
+layer is an integer variable ``|w| <= K`` and every bias an integer within the lossless range
+(:func:`ftprop_exact.weights.bias_bound`); the first layer reads the features times their
+common integer scale (:func:`ftprop_exact.weights.integer_inputs`), so ``z > 0`` becomes
+``z >= 1`` and the margins are exact: the same networks as the ``cpsat-int`` model, for
+comparing the two at the same time limit. Its infeasibility is still not a proof (HiGHS
+works in floating point).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from ftprop_exact.solvers.learners.highs import milp
 from ftprop_exact.solvers.learners.lp import power_of_two_scale
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
+from ftprop_exact.weights import WeightDomain, bias_bound, integer_inputs, parse_weights
 
 
 
@@ -105,14 +114,18 @@ class MILPSearcher:
     Parameters
     ----------
     epsilon : float, default=1e-3
-        First-layer margin on scaled inputs.
+        First-layer margin on scaled inputs (real weights).
+    weights : {"real", "ternary", "int:K"}, default="real"
+        Weight domain: integer domains make every weight an integer variable (see the module doc).
     """
 
     name = "milp"
-    capabilities = Capabilities()  # its infeasibility holds only within its margin and weight box: no proof
+    # its infeasibility holds only within its margin and weight box (and HiGHS's tolerances): no proof
+    capabilities = Capabilities(weights=("real", "ternary", "int"))
 
-    def __init__(self, epsilon: float = 1e-3) -> None:
+    def __init__(self, epsilon: float = 1e-3, weights: str = "real") -> None:
         self.epsilon = epsilon
+        self.domain = parse_weights(weights)
 
     def search(
         self,
@@ -123,34 +136,26 @@ class MILPSearcher:
         rng: np.random.Generator,
     ) -> SearchOutcome:
         """Build and solve the MILP once within the deadline."""
-        X = np.asarray(problem.X, dtype=np.float64)
-        scale = power_of_two_scale(X)
-        S = X / scale
+        if problem.weights != self.domain.name:
+            raise ValueError(f"the problem asks for {problem.weights} weights; this searcher was built for {self.domain.name}")
         b = _Builder()
-        u, n = S.shape
+        u, n = problem.X.shape
         refusal = _size_refusal(u, n, (*problem.hidden, problem.Y.shape[1]), deadline)
         if refusal is not None:  # the Python model build can neither be stopped nor shrunk
             return SearchOutcome(Status.UNKNOWN, stats={"milp_refused": refusal})
-        eps = self.epsilon
-        big_b = float(np.abs(S).sum(axis=1).max()) + 1.0
-        big_m = 2 * big_b + eps
+        integer = self.domain.integer
+        if integer and problem.activation == "step":
+            raise ValueError("the MILP baseline models integer weights for sign units only")
+        first = _integer_first_layer if integer else _real_first_layer
+        w1, b1, act, scale = first(b, problem, self.domain, self.epsilon)
         widths = (n, *problem.hidden, problem.Y.shape[1])
-        # layer 1: real weights, binary activations linked by big-M
-        w1 = [[b.var(-1.0, 1.0) for _ in range(n)] for _ in range(widths[1])]
-        b1 = [b.var(-big_b, big_b) for _ in range(widths[1])]
-        act = [[b.var(0, 1, True) for _ in range(widths[1])] for _ in range(u)]
-        for i in range(u):
-            check_interrupt()  # building a large model takes seconds
-            for j in range(widths[1]):
-                z = {w1[j][p]: float(S[i, p]) for p in range(n)}
-                z[b1[j]] = 1.0
-                b.add({**z, act[i][j]: -big_m}, eps - big_m, np.inf)  # h=1 -> z >= eps
-                b.add({**z, act[i][j]: -big_m}, -np.inf, -eps)  # h=0 -> z <= -eps
         weights_vars = [(w1, b1)]
         for d in range(1, len(widths) - 1):
-            bound = muroga_bound(widths[d])
+            bound = self.domain.bound if integer else muroga_bound(widths[d])
+            bias_limit = bias_bound(bound * widths[d], 1) if integer else bound
+            low = 0 if integer else -1  # the pre-activation of a -1 output: z <= 0 exactly, or z <= -1 (Muroga)
             W = [[b.var(-bound, bound, True) for _ in range(widths[d])] for _ in range(widths[d + 1])]
-            bias = [b.var(-bound, bound, True) for _ in range(widths[d + 1])]
+            bias = [b.var(-bias_limit, bias_limit, True) for _ in range(widths[d + 1])]
             is_output = d == len(widths) - 2
             nxt = None if is_output else [[b.var(0, 1, True) for _ in range(widths[d + 1])] for _ in range(u)]
             for i in range(u):
@@ -166,14 +171,15 @@ class MILPSearcher:
                         b.add({q: 1, w: 1, h: -2 * bound}, -np.inf, 0)
                         b.add({q: 1, w: 1, h: 2 * bound}, 0, np.inf)
                         z[q] = 1.0
-                    big = (widths[d] + 1) * bound + 1
-                    if is_output:
-                        t = float(problem.Y[i, j])
-                        b.add({k: t * v for k, v in z.items()}, 1, np.inf)
+                    big = widths[d] * bound + bias_limit + 1
+                    if is_output and problem.Y[i, j] > 0:
+                        b.add(z, 1, np.inf)
+                    elif is_output:
+                        b.add(z, -np.inf, low)
                     else:
                         g = nxt[i][j]
                         b.add({**z, g: -big}, 1 - big, np.inf)  # g=1 -> z >= 1
-                        b.add({**z, g: -big}, -np.inf, -1)  # g=0 -> z <= -1
+                        b.add({**z, g: -big}, -np.inf, low)  # g=0 -> z <= low
             weights_vars.append((W, bias))
             if nxt is not None:
                 act = nxt
@@ -189,7 +195,7 @@ class MILPSearcher:
         for d, (W, bias) in enumerate(weights_vars):
             Wv = np.array([[res.x[v] for v in row] for row in W])
             bv = np.array([res.x[v] for v in bias])
-            if d == 0:
+            if d == 0 and not integer:
                 Wv = Wv / scale
             else:
                 Wv, bv = np.round(Wv), np.round(bv)
@@ -199,6 +205,58 @@ class MILPSearcher:
             network = _sign_to_step(network)
         incumbent.offer(network)
         return SearchOutcome(Status.FEASIBLE if incumbent.exact else Status.UNKNOWN, stats=stats)
+
+
+def _real_first_layer(b: _Builder, problem: Problem, domain: WeightDomain, eps: float) -> tuple[list, list, list, float]:
+    """Layer 1 with real weights ``|w| <= 1`` on power-of-two scaled inputs, big-M linked to binary
+    activations with margin ``eps``; returns its weight, bias and activation variables and the scale."""
+    X = np.asarray(problem.X, dtype=np.float64)
+    scale = power_of_two_scale(X)
+    S = X / scale
+    u, n = S.shape
+    big_b = float(np.abs(S).sum(axis=1).max()) + 1.0
+    big_m = 2 * big_b + eps
+    width = problem.widths[1]
+    w1 = [[b.var(-1.0, 1.0) for _ in range(n)] for _ in range(width)]
+    b1 = [b.var(-big_b, big_b) for _ in range(width)]
+    act = [[b.var(0, 1, True) for _ in range(width)] for _ in range(u)]
+    for i in range(u):
+        check_interrupt()  # building a large model takes seconds
+        for j in range(width):
+            z = {w1[j][p]: float(S[i, p]) for p in range(n)}
+            z[b1[j]] = 1.0
+            b.add({**z, act[i][j]: -big_m}, eps - big_m, np.inf)  # h=1 -> z >= eps
+            b.add({**z, act[i][j]: -big_m}, -np.inf, -eps)  # h=0 -> z <= -eps
+    return w1, b1, act, scale
+
+
+def _integer_first_layer(b: _Builder, problem: Problem, domain: WeightDomain, eps: float) -> tuple[list, list, list, float]:
+    """Layer 1 with integer weights ``|w| <= K`` and integer biases on the exactly scaled inputs
+    ``D x``: ``h = 1`` iff ``w . (D x) + D b >= 1``, else ``<= 0`` (``eps`` is not needed)."""
+    K = domain.bound
+    inputs = integer_inputs(problem.X, K)
+    scale = inputs.scale
+    bias_limit = bias_bound(K * inputs.l1_max, scale)
+    big_m = float(K * inputs.l1_max + scale * bias_limit + 1)
+    width = problem.widths[1]
+    n = problem.X.shape[1]
+    w1 = [[b.var(-K, K, True) for _ in range(n)] for _ in range(width)]
+    b1 = [b.var(-bias_limit, bias_limit, True) for _ in range(width)]
+    act = [[b.var(0, 1, True) for _ in range(width)] for _ in range(problem.n_rows)]
+    is_output = not problem.hidden
+    for i, row in enumerate(inputs.values):
+        check_interrupt()  # building a large model takes seconds
+        for j in range(width):
+            z = {w1[j][p]: float(row[p]) for p in range(n) if row[p] != 0}
+            z[b1[j]] = float(scale)
+            if is_output and problem.Y[i, j] > 0:
+                b.add(z, 1, np.inf)
+            elif is_output:
+                b.add(z, -np.inf, 0)
+            else:
+                b.add({**z, act[i][j]: -big_m}, 1 - big_m, np.inf)  # h=1 -> z >= 1
+                b.add({**z, act[i][j]: -big_m}, -np.inf, 0)  # h=0 -> z <= 0
+    return w1, b1, act, 1.0
 
 
 def _sign_to_step(network: ThresholdNetwork) -> ThresholdNetwork:

@@ -23,7 +23,6 @@ from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
-from ftprop_exact.proofs.claim import OBJECTIVES
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
 from ftprop_exact.solvers.exact.must_differ import cached_incompatible_pairs
 from ftprop_exact.solvers.exact.sizing import master_refusal
@@ -81,7 +80,7 @@ class CPSATSearcher:
     """
 
     name = "cpsat"
-    capabilities = Capabilities(objectives=OBJECTIVES, proves=True, bounds_first=True, options=("threads", "max_weight"))
+    capabilities = Capabilities(objectives=("feasibility", "min_errors"), proves=True, bounds_first=True, options=("threads", "max_weight"))
 
     def __init__(
         self,

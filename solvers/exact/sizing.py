@@ -18,7 +18,7 @@ from ftprop_exact.budget import Deadline
 from ftprop_exact.memory import MemoryLimitError, check_allocation
 from ftprop_exact.proofs.master import MasterSpec, master_items
 
-__all__ = ["BUILD_ITEMS_PER_SECOND", "BUILD_SHARE", "BYTES_PER_ITEM", "master_refusal"]
+__all__ = ["BUILD_ITEMS_PER_SECOND", "BUILD_SHARE", "BYTES_PER_ITEM", "build_refusal", "master_refusal"]
 
 BUILD_ITEMS_PER_SECOND = 40_000.0
 """Model items (variables and constraints) built per second, conservatively (measured:
@@ -44,13 +44,17 @@ def master_refusal(spec: MasterSpec, deadline: Deadline) -> str | None:
     >>> master_refusal(spec, Deadline(None)) is None
     True
     """
-    items = master_items(spec)
+    return build_refusal(master_items(spec), "the master", deadline)
+
+
+def build_refusal(items: int, what: str, deadline: Deadline) -> str | None:
+    """Why a CP-SAT model of ``items`` model items (``what``) should not be built now (None: build it)."""
     seconds = items / BUILD_ITEMS_PER_SECOND
     left = deadline.run_remaining()
     if math.isfinite(left) and seconds > BUILD_SHARE * left:
-        return f"the master ({items} items) would take about {seconds:.0f} s to build; {left:.0f} s left"
+        return f"{what} ({items} items) would take about {seconds:.0f} s to build; {left:.0f} s left"
     try:
-        check_allocation(deadline, items * BYTES_PER_ITEM, f"the master ({items} items)")
+        check_allocation(deadline, items * BYTES_PER_ITEM, f"{what} ({items} items)")
     except MemoryLimitError as exc:
         return str(exc)
     return None
