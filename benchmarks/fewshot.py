@@ -10,7 +10,11 @@ with the same time limit and scored on the test images. Rows:
   network with one output unit per class (``ovr``) or one network per pair (``ovo``);
 - ``ste``: the full-batch saturated straight-through estimator on the same architecture
   (searcher ``sste``, :mod:`ftprop_exact.solvers.baselines.gradient`);
-- ``milp``: the whole-network big-M MILP baseline (:mod:`ftprop_exact.solvers.baselines.milp`);
+- ``ftprop-ternary-<ovr|ovo>``, ``ftprop-ternary-min_weight-ovr``: weights in {-1, 0, 1} in every
+  layer (the exact whole-network CP-SAT model, ``weights="ternary"``), the latter with the
+  fewest non-zero weights;
+- ``milp``, ``milp-ternary``: the whole-network big-M MILP baseline
+  (:mod:`ftprop_exact.solvers.baselines.milp`), real or ternary weights;
 - ``linear-svc``, ``logistic``: scikit-learn's ``LinearSVC`` and ``LogisticRegression`` with
   default settings, as references.
 
@@ -102,8 +106,16 @@ for _objective in ("feasibility", "max_margin"):
             _ftprop(objective=_objective, multiclass=_multiclass),
             f"FTPropClassifier, objective {_objective}, multiclass {_multiclass}",
         )
+for _multiclass in ("ovr", "ovo"):
+    register_row(
+        f"ftprop-ternary-{_multiclass}",
+        _ftprop(weights="ternary", multiclass=_multiclass),
+        f"FTPropClassifier, weights in {{-1, 0, 1}} (exact CP-SAT model), multiclass {_multiclass}",
+    )
+register_row("ftprop-ternary-min_weight-ovr", _ftprop(weights="ternary", objective="min_weight"), "ternary, fewest non-zero weights")
 register_row("ste", _ftprop(searcher="sste"), "saturated straight-through estimator, same architecture (searcher sste)")
 register_row("milp", _ftprop(searcher="milp"), "whole-network big-M MILP (HiGHS), same architecture and time limit")
+register_row("milp-ternary", _ftprop(searcher="milp", weights="ternary"), "the MILP baseline with weights in {-1, 0, 1}")
 register_row("linear-svc", _sklearn("svc"), "scikit-learn LinearSVC (defaults)")
 register_row("logistic", _sklearn("logistic"), "scikit-learn LogisticRegression (defaults)")
 

@@ -123,7 +123,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--objective",
         choices=CLI_OBJECTIVES,
         default=None,
-        help="feasibility (default); min-errors (= --min-errors); max-margin: among zero-error networks, every "
+        help="feasibility (default); min-errors (= --min-errors); min-weight (= --min-weight); max-margin: among zero-error networks, every "
         "unit the hard-margin separator of its targets, hidden targets started from large margins (margins "
         "reported per unit)",
     )
