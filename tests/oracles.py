@@ -109,3 +109,18 @@ def min_distinguishing_width(X: np.ndarray, Y: np.ndarray) -> int | None:
         if full in reached:
             return width
     return None
+
+
+def assert_searchers_agree_with_brute_force(data, hidden: list[int], searchers, context: object) -> None:
+    """Every searcher's verdict equals the brute-force oracle's, with a verified network or proof."""
+    from ftprop_exact import Status, solve
+
+    truth = solve(data, hidden=hidden, searcher="brute", time_limit=None)
+    assert truth.status is not Status.UNKNOWN
+    for searcher in searchers:
+        result = solve(data, hidden=hidden, searcher=searcher, time_limit=60)
+        assert result.status is truth.status, (context, searcher, hidden)
+        if result.status is Status.FEASIBLE:
+            assert result.network.verify(data.X, data.Y).ok
+        else:
+            assert result.proof.verify(data)

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.proofs.check import check_proof
+from oracles import assert_searchers_agree_with_brute_force
 
 
 def parity(n: int, encoding: str = "01") -> tuple[np.ndarray, np.ndarray]:
@@ -49,15 +50,7 @@ def test_cpsat_and_auto_never_contradict_brute_force(block):
     for seed in range(block * 50, block * 50 + 50):
         X, y, h = random_tiny(seed)
         data = make_dataset(X, y)
-        truth = solve(data, hidden=[h], searcher="brute", time_limit=None)
-        assert truth.status is not Status.UNKNOWN
-        for searcher in SOUNDNESS_SEARCHERS():
-            result = solve(data, hidden=[h], searcher=searcher, time_limit=60)
-            assert result.status is truth.status, (seed, searcher, h)
-            if result.status is Status.FEASIBLE:
-                assert result.network.verify(X, data.Y).ok
-            else:
-                assert result.proof.verify(data)
+        assert_searchers_agree_with_brute_force(data, [h], SOUNDNESS_SEARCHERS(), seed)
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])

@@ -22,6 +22,7 @@ from ftprop_exact.proofs.implied import (
 from ftprop_exact.proofs.master import boolean_encoding, master_spec
 from ftprop_exact.solvers.baselines.brute import minimum_errors
 from ftprop_exact.solvers.learners.lp import LPLearner
+from oracles import assert_searchers_agree_with_brute_force
 
 
 def quads_by_enumeration(S: np.ndarray) -> set[tuple[int, int, int, int]]:
@@ -151,15 +152,7 @@ def test_exact_answers_on_symmetric_data_agree_with_brute_force(block):
         h = 1 + seed % 3
         spec, _ = master_spec(Problem.build(data, [h]), "auto", None, "feasibility")
         active += bool(spec.unit0_implications)
-        truth = solve(data, hidden=[h], searcher="brute", time_limit=None)
-        assert truth.status is not Status.UNKNOWN
-        for searcher in ("cpsat", "auto"):
-            result = solve(data, hidden=[h], searcher=searcher, time_limit=60)
-            assert result.status is truth.status, (seed, searcher, h)
-            if result.status is Status.FEASIBLE:
-                assert result.network.verify(X, data.Y).ok
-            else:
-                assert result.proof.verify(data)
+        assert_searchers_agree_with_brute_force(data, [h], ("cpsat", "auto"), seed)
     assert active >= 20  # the instances exercise the symmetry breaking
 
 
