@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import functools
 import math
@@ -214,6 +215,25 @@ def check_interrupt() -> None:
             raise Interrupted("interrupted" if deadline.interrupted else "time limit reached")
 
 
+_ABANDONED: set[threading.Thread] = set()  # helper threads whose callers stopped waiting
+ABANDONED_EXIT_WAIT = 30.0  # seconds the interpreter waits at exit for abandoned native calls
+
+
+@atexit.register
+def _wait_for_abandoned_calls() -> None:
+    """At interpreter exit, give abandoned native calls time to end by themselves.
+
+    A daemon thread still inside native code (HiGHS) when the interpreter finalises can
+    abort the process ("terminate called without an active exception"); the abandoned calls
+    carry their own time limits, so they end soon after the deadline that abandoned them.
+    The wait is bounded (:data:`ABANDONED_EXIT_WAIT`); ``ftprop`` after a signal leaves
+    with ``os._exit`` and does not wait.
+    """
+    until = time.monotonic() + ABANDONED_EXIT_WAIT
+    for helper in list(_ABANDONED):
+        helper.join(max(0.0, until - time.monotonic()))
+
+
 def interruptible(function: Callable[..., R], abandoned: Callable[[], R] | None = None) -> Callable[..., R]:
     """Wrap a long native call (e.g. HiGHS through scipy) so that an interruption ends the wait.
 
@@ -263,6 +283,8 @@ def interruptible(function: Callable[..., R], abandoned: Callable[[], R] | None 
         while helper.is_alive():
             helper.join(_POLL)
             if helper.is_alive() and stop_requested():
+                _ABANDONED.difference_update([t for t in list(_ABANDONED) if not t.is_alive()])
+                _ABANDONED.add(helper)
                 return stop()
         if "error" in box:
             raise box["error"]
