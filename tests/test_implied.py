@@ -21,6 +21,7 @@ from ftprop_exact.proofs.implied import (
 )
 from ftprop_exact.proofs.master import boolean_encoding, master_spec
 from ftprop_exact.solvers.baselines.brute import minimum_errors
+from ftprop_exact.solvers.exact.cpsat import CPSATSearcher
 from ftprop_exact.solvers.learners.lp import LPLearner
 from oracles import assert_searchers_agree_with_brute_force
 
@@ -170,3 +171,61 @@ def test_min_errors_on_symmetric_data_with_duplicates_equals_brute_force(seed):
     assert result.errors == optimum
     if optimum:
         assert result.status is Status.OPTIMAL and result.proof.verify(data)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_first_layer_codes_phase_agrees_with_the_distinguishing_width_oracle(seed):
+    """Depth 2 on Boolean data: INFEASIBLE from the codes phase exactly when the oracle says so."""
+    from oracles import min_distinguishing_width
+
+    X, y = symmetric_instance(seed) if seed % 2 else random_boolean_instance(seed)
+    data = make_dataset(X, y)
+    problem = Problem.build(data, [1])
+    if problem.conflict is not None:
+        return
+    truth = min_distinguishing_width(problem.X, problem.Y)
+    width = max(1, truth - 1 + seed % 3 // 2)  # below the truth, or at it
+    result = solve(data, hidden=[width, 2], searcher=CPSATSearcher(threads=1), time_limit=60)
+    if result.stats.get("first_layer_codes") == "infeasible":
+        assert width < truth and result.status is Status.INFEASIBLE
+        assert result.proof.scope == "first-layer-codes" and result.proof.verify(data)
+    if width >= truth:
+        assert result.stats.get("first_layer_codes") != "infeasible"
+    if result.status is Status.FEASIBLE:
+        assert result.network.verify(X, data.Y).ok
+    elif result.status is Status.INFEASIBLE:
+        assert result.proof.verify(data)
+
+
+def random_boolean_instance(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random distinct Boolean rows (3-4 columns, at most 8 rows) with random labels."""
+    rng = np.random.default_rng(10_000 + seed)
+    n = int(rng.integers(3, 5))
+    rows = np.array(list(itertools.product([0, 1], repeat=n)))
+    X = rows[rng.choice(len(rows), size=int(rng.integers(4, 9)), replace=False)]
+    y = rng.integers(0, 2, size=X.shape[0])
+    y[0], y[1] = 0, 1
+    return X.astype(float), y
+
+
+def test_a_first_layer_codes_proof_is_checked_against_its_own_scope():
+    from dataclasses import replace
+
+    from ftprop_exact.proofs.check import check_proof
+    from ftprop_exact.proofs.claim import Claim
+
+    X = np.array(list(itertools.product([0, 1], repeat=4)), dtype=float)
+    y = X.sum(axis=1).astype(int) % 2
+    data = make_dataset(X, y)
+    result = solve(data, hidden=[3, 3], searcher=CPSATSearcher(threads=1), time_limit=60)
+    proof = result.proof
+    assert result.status is Status.INFEASIBLE and proof.scope == "first-layer-codes"
+    assert check_proof(proof, data, Claim.of(data, (3, 3))).ok
+    assert proof.to_dict()["scope"] == "first-layer-codes"
+    assert type(proof).from_dict(proof.to_dict()) == proof
+    wider = replace(proof, claim=Claim.of(data, (4, 3)))  # four units do give parity-pure codes
+    assert not check_proof(wider, data, wider.claim).ok
+    minimising = replace(proof, claim=replace(proof.claim, objective="min_errors", lower_bound=1))
+    assert not check_proof(minimising, data, minimising.claim).ok
+    real = make_dataset(X + 0.25 * (X[:, :1] > 0) * np.arange(4), y)  # not Boolean: no exact first layer
+    assert not check_proof(replace(proof, claim=Claim.of(real, (3, 3))), real, Claim.of(real, (3, 3))).ok

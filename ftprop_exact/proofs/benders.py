@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the master (CP-SAT) is imported only to rebuild one
     from ftprop_exact.proofs.master import MasterModel
 
 FIRST_LAYER_MODES = ("exact", "cuts")
+SCOPES = ("network", "first-layer-codes")
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,19 @@ class CPSATProof(ProofBase):
         Differently labelled rows (of the data as given) whose codes the master kept apart
         at every hidden layer (implied constraints; the checker confirms the labels differ).
         Written only when non-empty.
+    scope : {"network", "first-layer-codes"}
+        "network": the master of the claim's whole network. "first-layer-codes": only its
+        first hidden layer, every two differently labelled rows with different codes there
+        (a necessary condition at any depth; feasibility claims with an exact first layer,
+        :func:`~ftprop_exact.proofs.master.first_layer_codes_spec`). Written only when not
+        "network".
     """
 
     claim: Claim
     first_layer: str
     cuts: tuple[ProofCut, ...]
     differ_pairs: tuple[tuple[int, int], ...] = ()
+    scope: str = "network"
     kind: str = "cpsat-benders"
     cheap = False
 
@@ -114,13 +122,20 @@ class CPSATProof(ProofBase):
         }
         if self.differ_pairs:
             document["differ_pairs"] = [[int(a), int(b)] for a, b in self.differ_pairs]
+        if self.scope != "network":
+            document["scope"] = self.scope
         return document
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CPSATProof:
-        """Inverse of :meth:`to_dict` (strict: exactly these fields, ``differ_pairs`` optional)."""
+        """Inverse of :meth:`to_dict` (strict: exactly these fields, ``differ_pairs`` and ``scope`` optional)."""
         optional = isinstance(d, dict) and "differ_pairs" in d
-        d = parse_fields(d, "cpsat-benders", ("first_layer", "cuts", "differ_pairs") if optional else ("first_layer", "cuts"))
+        scoped = isinstance(d, dict) and "scope" in d
+        fields = ("first_layer", "cuts") + (("differ_pairs",) if optional else ()) + (("scope",) if scoped else ())
+        d = parse_fields(d, "cpsat-benders", fields)
+        scope = d["scope"] if scoped else "network"
+        if scoped and scope == "network":
+            raise ValueError("scope 'network' is the default and is not written")
         if not isinstance(d["cuts"], list):
             raise ValueError("cuts must be a list")
         pairs = d["differ_pairs"] if optional else []
@@ -130,7 +145,7 @@ class CPSATProof(ProofBase):
         if any(len(p) != 2 for p in differ):
             raise ValueError("every differ pair names two rows")
         cuts = tuple(ProofCut.from_dict(c) for c in d["cuts"])
-        return cls(Claim.from_dict(d["claim"]), str(d["first_layer"]), cuts, tuple((p[0], p[1]) for p in differ))
+        return cls(Claim.from_dict(d["claim"]), str(d["first_layer"]), cuts, tuple((p[0], p[1]) for p in differ), str(scope))
 
     def structure_problem(self) -> str | None:
         """The master needs a hidden layer and a known first-layer mode."""
@@ -138,6 +153,10 @@ class CPSATProof(ProofBase):
             return "a CP-SAT proof needs at least one hidden layer"
         if self.first_layer not in FIRST_LAYER_MODES:
             return f"unknown first_layer {self.first_layer!r}"
+        if self.scope not in SCOPES:
+            return f"unknown scope {self.scope!r}"
+        if self.scope == "first-layer-codes" and (self.claim.objective != "feasibility" or self.first_layer != "exact"):
+            return "a first-layer-codes proof needs a feasibility claim and an exact first layer"
         return None
 
     def check_body(self, data: Dataset, thorough: bool = True, time_limit: float | None = None) -> tuple[bool, str]:
@@ -192,14 +211,22 @@ def rebuild_master(
     ``fixed``: hidden targets ``(layer, unit, row, value)`` to fix (a cube of a cubes
     proof; layers from 1, rows of the data as given, values +-1).
     """
-    from ftprop_exact.proofs.master import MasterModel, master_spec
+    from ftprop_exact.proofs.master import MasterModel, first_layer_codes_spec, master_spec
 
     claim = proof.claim
     minimising = claim.objective == "min_errors"
     problem = Problem.build(data, claim.hidden, claim.activation, merge="examples" if minimising else "features")
     if problem.conflict is not None:
         raise ValueError("the data has identical rows with different labels (a duplicate-conflict proof applies)")
-    spec, _ = master_spec(problem, proof.first_layer, claim.max_weight, claim.objective)
+    if proof.scope == "first-layer-codes":
+        if proof.structure_problem() is not None:
+            raise ValueError(proof.structure_problem())
+        codes = first_layer_codes_spec(problem, claim.max_weight)
+        if codes is None:
+            raise ValueError("no first-layer codes master for this data (not Boolean, or too many pairs)")
+        spec = codes
+    else:
+        spec, _ = master_spec(problem, proof.first_layer, claim.max_weight, claim.objective)
     if minimising:
         spec.max_errors = claim.minimum_errors - 1
     master = MasterModel(spec)

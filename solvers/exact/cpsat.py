@@ -21,7 +21,7 @@ from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.proofs.certificate import Certificate
-from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, master_spec
+from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, first_layer_codes_spec, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
 from ftprop_exact.solvers.exact.must_differ import cached_incompatible_pairs
@@ -80,6 +80,8 @@ class CPSATSearcher:
     """
 
     name = "cpsat"
+    codes_first = True  # try the first-layer codes master first (cube-and-conquer does not)
+    codes_share = 1 / 3  # of the time left, at most
     capabilities = Capabilities(objectives=("feasibility", "min_errors"), proves=True, bounds_first=True, options=("threads", "max_weight"))
 
     def __init__(
@@ -144,6 +146,9 @@ class CPSATSearcher:
         except Interrupted as stop:  # a large model takes seconds to build
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_build": str(stop)})
         stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
+        codes = self._first_layer_codes(problem, deadline, stats) if mode == "exact" else None
+        if codes is not None:
+            return codes
         if mode == "cuts":
             if spec.error_weights is None:
                 stats["incompatibility_cuts"] = self._seed_incompatibilities(problem, master, deadline)
@@ -219,6 +224,29 @@ class CPSATSearcher:
         for cut in cuts:
             self.cut_pool.add(cut)
         return len(cuts)
+
+    @progress.in_phase("first-layer codes")
+    def _first_layer_codes(self, problem: Problem, deadline: Deadline, stats: dict[str, Any]) -> SearchOutcome | None:
+        """INFEASIBLE when no first layer gives differently labelled rows different codes (else None).
+
+        Feasibility with an exact first layer and no weight cap only; CP-SAT gets at most
+        :attr:`codes_share` of the time left. The proof (scope "first-layer-codes") holds
+        at any depth (:func:`~ftprop_exact.proofs.master.first_layer_codes_spec`).
+        """
+        if not self.codes_first or self.objective != "feasibility" or self.max_weight is not None:
+            return None
+        spec = first_layer_codes_spec(problem, None)
+        if spec is None or master_refusal(spec, deadline) is not None:
+            return None
+        phase = Deadline(self.codes_share * deadline.remaining(), parent=deadline)
+        holder: list[Any] = []
+        with phase.hook(lambda: holder and holder[0].stop_search()):
+            solution = self._new_master(spec).solve(phase.remaining(), self.threads, 0, on_solver=holder.append)
+        stats["first_layer_codes"] = solution.status.lower()
+        if solution.status != "INFEASIBLE":
+            return None
+        claim = problem.claim()
+        return SearchOutcome(Status.INFEASIBLE, proof=CPSATProof(claim, "exact", (), (), "first-layer-codes"), stats=stats)
 
     def _new_master(self, spec: MasterSpec) -> MasterModel:
         """The master of one search (a hook: cube-and-conquer fixes a cube's targets here)."""

@@ -97,6 +97,7 @@ class CubeSearcher(CPSATSearcher):
     """
 
     name = "cpsat-cube"
+    codes_first = False  # a cube's proof is the cube's master (the cubes proof checks those)
 
     def __init__(self, fixed: tuple[tuple[int, int, int, int], ...], **options: Any) -> None:
         super().__init__(**options)
