@@ -77,13 +77,11 @@ def exact_integer_inputs(X: np.ndarray) -> np.ndarray | None:
     X = np.asarray(X)
     if X.size == 0:
         return X.astype(np.int64)
-    if X.dtype.kind in "iub":
-        values = X.astype(np.int64)
-    elif X.dtype.kind == "f" and np.all(np.isfinite(X)) and np.all(X == np.round(X)):
-        values = X.astype(np.int64)
-    else:
+    integral = X.dtype.kind in "iub" or (X.dtype.kind == "f" and np.all(np.isfinite(X)) and np.all(X == np.round(X)))
+    # the size test runs on the values as given: a cast first wraps 1e19 (or uint64) to negatives
+    if not integral or not -EXACT_INTEGER_MAX <= float(X.min()) <= float(X.max()) <= EXACT_INTEGER_MAX:
         return None
-    return values if int(np.abs(values).max()) <= EXACT_INTEGER_MAX else None
+    return X.astype(np.int64)
 
 
 def equal_sum_quads(S: np.ndarray, limit: int = QUADS_MAX) -> list[tuple[int, int, int, int]]:

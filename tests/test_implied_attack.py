@@ -1,0 +1,58 @@
+"""Adversarial tests of the constraints the data implies (equal sums, betweenness, data symmetry).
+
+Review of issue 13's implied constraints: each test here tries to make the exact master
+answer wrongly (INFEASIBLE, OPTIMAL or a proof that verifies) on data built to hit one
+assumption of ``ftprop_exact/proofs/implied.py``, and compares against an oracle that
+shares nothing with it (the brute-force searcher, :func:`minimum_errors`, or the same
+master without the implied constraints).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+
+from ftprop_exact import Status, make_dataset, solve
+from ftprop_exact.problem import Problem
+from ftprop_exact.proofs.implied import between_triples, equal_sum_quads, exact_integer_inputs
+from ftprop_exact.proofs.master import MasterModel, master_spec
+from ftprop_exact.solvers.baselines.brute import minimum_errors
+from ftprop_exact.solvers.learners.lp import LPLearner
+
+
+# -- integers beyond int64: a cast must never invent equal rows ----------------------------------
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[1e19], [2e19], [3e19], [4e19]]),  # beyond int64: the cast gave -2^63 for each
+        np.array([[2.0**63], [-(2.0**63)], [1e300], [-1e300]]),
+        np.array([[2**63], [2**63 + 5], [2**64 - 1], [2**63 + 9]], dtype=np.uint64),
+        np.array([[-(2**63)], [2**62], [5], [7]], dtype=np.int64),  # abs(-2^63) wraps to itself
+    ],
+)
+def test_huge_integer_values_are_not_integer_inputs(X):
+    assert exact_integer_inputs(X) is None
+
+
+def test_values_beyond_int64_never_give_a_wrong_infeasible():
+    """Four distinct points on a line, labels 0 0 1 1: one unit separates them.
+
+    Before the fix every value cast to -2^63, the four rows looked equal, the equal-sum
+    clause forbade exactly the separating column, and ``cpsat`` answered INFEASIBLE with
+    a proof that the checker (deriving the same clause) accepted.
+    """
+    X = np.array([[1e19], [2e19], [3e19], [4e19]])
+    data = make_dataset(X, np.array([0, 0, 1, 1]))
+    truth = solve(data, hidden=[1], searcher="brute", time_limit=None)
+    assert truth.status is Status.FEASIBLE
+    result = solve(data, hidden=[1], searcher="cpsat", time_limit=60, threads=1)
+    assert result.status is Status.FEASIBLE
+
+
+def test_integer_inputs_keep_their_values_at_the_bound():
+    X = np.array([[2.0**40, -(2.0**40)], [3.0, 0.0]])
+    assert exact_integer_inputs(X).tolist() == [[2**40, -(2**40)], [3, 0]]
+    assert exact_integer_inputs(np.array([[2.0**40 + 1]])) is None
