@@ -56,3 +56,39 @@ def test_integer_inputs_keep_their_values_at_the_bound():
     X = np.array([[2.0**40, -(2.0**40)], [3.0, 0.0]])
     assert exact_integer_inputs(X).tolist() == [[2**40, -(2**40)], [3, 0]]
     assert exact_integer_inputs(np.array([[2.0**40 + 1]])) is None
+
+
+# -- betweenness: wide rows, huge rows, and the deadline ------------------------------------------
+def test_betweenness_on_wide_collinear_rows_is_the_rational_one():
+    from test_implied import triples_by_fractions
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = int(rng.integers(4, 9))
+        S = rng.integers(-3, 4, size=(1, n)) + rng.integers(-4, 5, size=(8, 1)) * rng.integers(-2, 3, size=(1, n))
+        S = np.unique(np.vstack([S, rng.integers(-3, 4, size=(3, n))]), axis=0)
+        assert set(between_triples(S)) == triples_by_fractions(S)
+
+
+def test_betweenness_gives_up_where_dot_products_would_leave_int64():
+    big = 2**24
+    S = np.array([[-big] * 9000, [0] * 9000, [big] * 9000], dtype=np.int64)  # collinear, but n (2 big)^2 > 2^63
+    assert between_triples(S) == []
+    assert between_triples(S[:, :100]) == [(0, 1, 2)]
+
+
+def integer_data(u: int, n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, size=(u, n)).astype(float)
+    return make_dataset(X, rng.integers(0, 2, size=u))
+
+
+def test_implied_constraints_on_wide_integer_data_keep_the_deadline():
+    """Integer data, many columns (no collinear rows): 328 s past a 5 s limit (1.8 GB) before the fix."""
+    import time
+
+    data = integer_data(200, 600)
+    start = time.perf_counter()
+    result = solve(data, hidden=[2], searcher="cpsat", time_limit=5.0, rows="all", threads=1)
+    assert result.status is Status.UNKNOWN
+    assert time.perf_counter() - start < 30.0
