@@ -265,3 +265,27 @@ def test_counts_that_break_the_symmetry_keep_the_optimum():
     assert MasterModel(spec).solve(30.0, 1, 0).objective == 1
     result = solve(data, hidden=[1], searcher="cpsat", objective="min_errors", time_limit=60, threads=1)
     assert result.errors == 1 and result.status is Status.OPTIMAL and result.proof.verify(data)
+
+
+# -- cube-and-conquer: cube literals on the unit whose symmetry the data breaks -------------------
+@pytest.mark.slow
+def test_cubes_on_symmetric_data_agree_with_brute_force():
+    """Cubes fix first-layer targets (unit 0 among them, where row 0 is no longer +1)."""
+    distributed = pytest.importorskip("distributed")
+    compared = 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+        for seed in range(40):
+            rng = np.random.default_rng(20_000 + seed)
+            X, y = orbit_instance(rng)
+            data = make_dataset(X, y)
+            h = int(rng.integers(1, 3))
+            problem = Problem.build(data, [h])
+            if problem.n_rows > 11 or not master_spec(problem, "auto", None, "feasibility")[0].unit0_implications:
+                continue
+            compared += 1
+            truth = solve(data, hidden=[h], searcher="brute", time_limit=None).status
+            result = solve(data, hidden=[h], searcher="cpsat", dask=cluster.scheduler_address, cube_depth=3, time_limit=120)
+            assert result.status is truth, (seed, h)
+            if truth is Status.INFEASIBLE:
+                assert result.proof.kind == "cubes" and result.proof.verify(data)
+    assert compared >= 10
