@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -221,7 +222,8 @@ def compare_with_brute_force(seeds: range) -> int:
         activation = "step" if rng.random() < 0.3 else "sign"
         data = make_dataset(X, y)
         h = int(rng.integers(1, 4))
-        if Problem.build(data, [h], activation).n_rows > 11 or (h == 3 and Problem.build(data, [h]).n_rows > 9):
+        rows = Problem.build(data, [h], activation, merge="examples").n_rows
+        if rows > 11 or math.comb(2 ** (rows - 1) + h - 1, h) > 2_000_000:
             continue  # beyond brute force's budget
         compared += 1
         if rng.random() < 0.3 and data.Y.shape[1] == 1:
