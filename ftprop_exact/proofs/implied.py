@@ -75,13 +75,11 @@ def exact_integer_inputs(X: np.ndarray) -> np.ndarray | None:
     X = np.asarray(X)
     if X.size == 0:
         return X.astype(np.int64)
-    if X.dtype.kind in "iub":
-        values = X.astype(np.int64)
-    elif X.dtype.kind == "f" and np.all(np.isfinite(X)) and np.all(X == np.round(X)):
-        values = X.astype(np.int64)
-    else:
+    integral = X.dtype.kind in "iub" or (X.dtype.kind == "f" and np.all(np.isfinite(X)) and np.all(X == np.round(X)))
+    # the size test runs on the values as given: a cast first wraps 1e19 (or uint64) to negatives
+    if not integral or not -EXACT_INTEGER_MAX <= float(X.min()) <= float(X.max()) <= EXACT_INTEGER_MAX:
         return None
-    return values if int(np.abs(values).max()) <= EXACT_INTEGER_MAX else None
+    return X.astype(np.int64)
 
 
 def equal_sum_quads(S: np.ndarray, limit: int = QUADS_MAX) -> list[tuple[int, int, int, int]]:
@@ -134,22 +132,25 @@ def between_triples(S: np.ndarray, limit: int = QUADS_MAX) -> list[tuple[int, in
     """
     S = np.asarray(S, dtype=np.int64)
     u = S.shape[0]
-    if u < 3 or u > BETWEEN_ROWS_MAX or limit <= 0 or int(np.abs(S).max(initial=0)) > BETWEEN_INTEGER_MAX:
-        return []
+    size = max(-int(S.min(initial=0)), int(S.max(initial=0)))  # no np.abs: it wraps -2^63
+    if u < 3 or u > BETWEEN_ROWS_MAX or limit <= 0 or size > BETWEEN_INTEGER_MAX or S.shape[1] * (2 * size) ** 2 >= 2**63:
+        return []  # beyond: the dot products below could leave int64
     triples: list[tuple[int, int, int]] = []
     for i in range(u - 1):
         check_interrupt()
         D = S - S[i]  # row j relative to row i
         for k in range(i + 1, u):
             d = D[k]
-            # j on the segment: D_j parallel to d (all 2x2 minors zero), 0 < D_j . d < d . d
+            # j on the segment: D_j parallel to d (its 2x2 minors with a pivot column q of d
+            # zero: then D_j = (D_j[q] / d[q]) d), 0 < D_j . d < d . d
             dots = D @ d
             inside = (dots > 0) & (dots < d @ d)
             if not inside.any():
                 continue
             candidates = np.flatnonzero(inside)
-            cross = D[candidates][:, :, None] * d[None, None, :] - D[candidates][:, None, :] * d[None, :, None]
-            for j in candidates[~cross.reshape(candidates.size, -1).any(axis=1)]:
+            q = int(np.flatnonzero(d)[0])  # d != 0: d . d > 0 above
+            cross = D[candidates] * d[q] - D[candidates][:, q : q + 1] * d[None, :]
+            for j in candidates[~cross.any(axis=1)]:
                 triples.append((i, int(j), k))
                 if len(triples) >= limit:
                     return triples
