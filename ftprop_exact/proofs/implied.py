@@ -44,8 +44,9 @@ import numpy as np
 from ftprop_exact.budget import check_interrupt
 
 QUAD_ROWS_MAX = 512  # rows beyond which equal sums are not searched (pairs grow quadratically)
+QUAD_WORK_MAX = 20_000_000  # row pairs x columns: the sums searched (memory and time), at most
 QUADS_MAX = 50_000  # equal-sum quadruples kept, at most (clauses = 2 x width x quadruples)
-SYMMETRY_WORK_MAX = 20_000_000  # rows x columns^2: beyond it, no symmetry search
+SYMMETRY_WORK_MAX = 20_000_000  # rows x columns^3 (n^2 tests of u x n each): beyond it, no symmetry search
 EXACT_INTEGER_MAX = 2**40  # integer data up to this size: sums are exact in int64
 BETWEEN_INTEGER_MAX = 2**24  # products of differences stay exact in int64 below this size
 BETWEEN_ROWS_MAX = 400  # rows beyond which betweenness is not searched (cubic work)
@@ -96,7 +97,7 @@ def equal_sum_quads(S: np.ndarray, limit: int = QUADS_MAX) -> list[tuple[int, in
     """
     S = np.asarray(S, dtype=np.int64)
     u = S.shape[0]
-    if u < 4 or u > QUAD_ROWS_MAX or limit <= 0:
+    if u < 4 or u > QUAD_ROWS_MAX or limit <= 0 or u * u * S.shape[1] > QUAD_WORK_MAX:
         return []
     first, second = np.triu_indices(u, k=1)
     sums = S[first] + S[second]
@@ -175,7 +176,7 @@ def data_symmetry(S: np.ndarray, Y: np.ndarray, counts: np.ndarray | None = None
     S = np.asarray(S, dtype=np.int64)
     Y = np.asarray(Y).reshape(S.shape[0], -1)
     u, n = S.shape
-    if n == 0 or u * n * n > SYMMETRY_WORK_MAX or not np.all(np.abs(S) == 1):
+    if n == 0 or u * n**3 > SYMMETRY_WORK_MAX or not np.all(np.abs(S) == 1):
         return DataSymmetry((), ())
     index = {row.tobytes(): i for i, row in enumerate(S)}
     if len(index) != u:
