@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact import progress
+from ftprop_exact.activations import activation_family
 from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.memory import MemoryGuard, memory_limit_bytes
@@ -136,7 +137,7 @@ def solve(
         whole = make_searcher(searcher, **searcher_options) if rows == "auto" else None  # its own row numbers
         search = ActiveSetSearcher(search, whole=whole)
     name = search.name
-    if activation not in capabilities.activations:
+    if activation_family(problem.activation) not in capabilities.activations:
         raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")
     convex = make_learner(learner) if isinstance(learner, str) else learner
     if capabilities.proves or not problem.hidden:
