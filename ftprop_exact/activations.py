@@ -28,8 +28,11 @@ __all__ = [
     "activation_family",
     "activation_levels",
     "apply_activation",
+    "boundary_distance",
+    "boundary_towards",
     "check_activation",
     "is_levelled",
+    "output_activation",
 ]
 
 ACTIVATIONS: tuple[str, ...] = ("sign", "step")
@@ -152,6 +155,29 @@ def apply_activation(Z: np.ndarray, activation: str) -> np.ndarray:
     if family == "qrelu":
         return np.clip(np.ceil(Z), 0.0, float(activation_levels(activation) - 1))
     return np.where(Z > 0, 1.0, -1.0 if family == "sign" else 0.0)
+
+
+def output_activation(name: str) -> str:
+    """The activation of the output layer of a network whose hidden units are ``name``.
+
+    ``sign`` and ``step`` networks use the same activation throughout; the output of a
+    ``qrelu:K`` network is ``sign`` (one unit per class, or one for two classes).
+    """
+    return "sign" if is_levelled(name) else check_activation(name)
+
+
+def boundary_towards(Z: np.ndarray, direction: np.ndarray, activation: str) -> np.ndarray:
+    """The step a pre-activation must cross to move its output in ``direction`` (+1 up, -1 down).
+
+    ``0`` for sign and step units; for ``qrelu:K`` the step just above ``z`` (``ceil(z)``)
+    when moving up and the one just below (``ceil(z) - 1``), clipped to ``0..K-2``. The
+    level losses of the mini-batch baselines are the sign losses of ``z - boundary``.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if not is_levelled(activation):
+        return np.zeros_like(Z)
+    up = np.ceil(Z)
+    return np.clip(np.where(np.asarray(direction) > 0, up, up - 1.0), 0.0, float(activation_levels(activation) - 2))
 
 
 def boundary_distance(Z: np.ndarray, activation: str) -> np.ndarray:

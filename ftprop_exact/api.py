@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact import progress
-from ftprop_exact.activations import activation_family
+from ftprop_exact.activations import activation_family, is_levelled
 from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.memory import MemoryGuard, memory_limit_bytes
@@ -154,7 +154,8 @@ def solve(
     try:
         with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
             bounded = None
-            if problem.hidden and not minimising and capabilities.bounds_first and not searching.expired():
+            two_valued = not is_levelled(problem.activation)  # must-differ pairs assume two-valued units
+            if problem.hidden and not minimising and capabilities.bounds_first and two_valued and not searching.expired():
                 with progress.phase("must-differ bound"):
                     bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
                 bound_stats["must_differ"] = found.stats

@@ -31,6 +31,7 @@ class DuplicateConflictProof(ProofBase):
     rows: tuple[int, int]
     kind: str = "duplicate-conflict"
     cheap = True
+    covers_levels = True  # holds for any hidden activation, qrelu:K included
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"kind": "duplicate-conflict", "claim": {...}, "rows": [i, j]}``."""

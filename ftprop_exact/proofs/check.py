@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ftprop_exact.activations import is_levelled
 from ftprop_exact.data import Dataset
 from ftprop_exact.proofs.base import Proof
 from ftprop_exact.proofs.claim import Claim, data_fingerprint
@@ -96,6 +97,11 @@ def check_proof(
     if expected is not None and claim != expected:
         return ProofCheck(False, claim, "the proof's claim is not the question: " + "; ".join(expected.mismatches(claim)), False)
     problem = proof.structure_problem()
+    if problem is None and claim.hidden and is_levelled(claim.activation) and not getattr(proof, "covers_levels", False):
+        problem = (
+            f"a {getattr(proof, 'kind', type(proof).__name__)} proof reasons about two-valued hidden units; "
+            f"it cannot show a claim about {claim.activation} units"
+        )
     if problem is not None:
         return ProofCheck(False, claim, problem, False)
     full = thorough or bool(getattr(proof, "cheap", False))

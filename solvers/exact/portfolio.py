@@ -17,15 +17,18 @@ import contextvars
 import math
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from ftprop_exact.activations import ACTIVATION_FAMILIES, is_levelled
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.exact.cpsat import CPSATSearcher, default_threads
 from ftprop_exact.proofs.master import boolean_encoding
+from ftprop_exact.solvers.search.levels import LevelSearcher
 from ftprop_exact.solvers.search.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, require_deciding_learner
 from ftprop_exact.status import Status
@@ -81,7 +84,8 @@ class PortfolioSearcher:
     """
 
     name = "auto"
-    capabilities = CPSATSearcher.capabilities  # it answers through CP-SAT
+    # it answers through CP-SAT; qrelu:K problems go to FTPROP over level targets (no proofs yet)
+    capabilities = replace(CPSATSearcher.capabilities, activations=ACTIVATION_FAMILIES)
 
     def __init__(
         self,
@@ -109,6 +113,8 @@ class PortfolioSearcher:
     ) -> SearchOutcome:
         """Run both phases (at once, or in turns) until one answers or the deadline passes."""
         require_deciding_learner(f"searcher {self.name!r}", learner)
+        if is_levelled(problem.activation) and problem.hidden:
+            return LevelSearcher(name=self.name).search(problem, learner, deadline, incumbent, rng)
         threads = self.threads if self.threads is not None else default_threads()
         local = LocalSearcher()
         concurrent = threads >= 2
