@@ -61,8 +61,8 @@ class LevelSearcher:
     --------
     >>> import numpy as np
     >>> from ftprop_exact import solve
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = [0, 1, 0, 1]
-    >>> solve(X, y, hidden=[1], activation="qrelu:4", searcher="ftprop", time_limit=20).status.value
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = [0, 1, 1, 0]
+    >>> solve(X, y, hidden=[2], activation="qrelu:4", searcher="ftprop", time_limit=20).status.value
     'FEASIBLE'
     """
 
