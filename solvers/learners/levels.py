@@ -24,7 +24,14 @@ from ftprop_exact.rounding import affine_rounding_bound
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.learners.highs import linprog
 
-__all__ = ["LevelVerdict", "check_level_layer", "check_level_unit", "fit_level_hinge", "verified_level_weights"]
+__all__ = [
+    "LevelVerdict",
+    "check_level_layer",
+    "check_level_unit",
+    "fit_level_hinge",
+    "fit_level_interval",
+    "verified_level_weights",
+]
 
 _EPS_TOL = 1e-9
 
@@ -155,23 +162,60 @@ def fit_level_hinge(
     A heuristic fit for units whose level targets are infeasible (best-effort networks,
     the searchers' repairs); never a verdict. Zero weights when the LP fails.
     """
-    A = np.asarray(A, dtype=np.float64)
     levels = np.asarray(levels, dtype=np.float64).reshape(-1)
+    return fit_level_interval(A, levels, levels, n_levels, counts, margin)
+
+
+def fit_level_interval(
+    A: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    n_levels: int,
+    counts: np.ndarray | None = None,
+    margin: float = 0.25,
+) -> tuple[np.ndarray, float]:
+    """Weights that put each row's level in ``[low_i, high_i]`` up to the least weighted slack.
+
+    Row ``i`` asks for ``z_i >= low_i - 1 + margin`` (when ``low_i >= 1``) and
+    ``z_i <= high_i - margin`` (when ``high_i <= K-2``); each violation is paid for by a
+    slack weighted by ``counts``. ``low = high = levels`` is :func:`fit_level_hinge`. A
+    heuristic fit (the searchers' repairs), never a verdict; zero weights and the bias of
+    the median level when the LP fails.
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, n)
+    low, high : ndarray of shape (m,)
+        Integer level bounds, ``0 <= low <= high <= K-1`` (rows with ``low = 0`` and
+        ``high = K-1`` ask nothing).
+    n_levels : int
+        K.
+    counts : ndarray of shape (m,), optional
+        Row weights; default 1.
+    margin : float, default=0.25
+
+    Returns
+    -------
+    (ndarray of shape (n,), float)
+    """
+    A = np.asarray(A, dtype=np.float64)
+    low = np.asarray(low, dtype=np.float64).reshape(-1)
+    high = np.asarray(high, dtype=np.float64).reshape(-1)
     m, n = A.shape
     counts = np.ones(m) if counts is None else np.asarray(counts, dtype=np.float64)
-    lower = levels >= 1
-    upper = levels <= n_levels - 2
-    # variables [w (n), b, slack (m)]: -(z) - s <= -(l-1+margin); z - s <= l - margin
+    lower = low >= 1
+    upper = high <= n_levels - 2
+    # variables [w (n), b, slack (m)]: -(z) - s <= -(low-1+margin); z - s <= high - margin
     eye = sparse.identity(m, format="csr")
     ones = np.ones((m, 1))
     rows = [
         sparse.hstack([-A[lower], -ones[lower], -eye[lower]]),
         sparse.hstack([A[upper], ones[upper], -eye[upper]]),
     ]
-    rhs = [-(levels[lower] - 1.0 + margin), levels[upper] - margin]
+    rhs = [-(low[lower] - 1.0 + margin), high[upper] - margin]
     c = np.concatenate([np.zeros(n + 1), counts])
     bounds = [(None, None)] * (n + 1) + [(0, None)] * m
     res = linprog(c, A_ub=sparse.vstack(rows, format="csr"), b_ub=np.concatenate(rhs), bounds=bounds, method="highs")
     if res.status != 0 or res.x is None:
-        return np.zeros(n), float(np.median(levels)) - 0.5
+        return np.zeros(n), float(np.median((low + high) / 2)) - 0.5
     return res.x[:n], float(res.x[n])

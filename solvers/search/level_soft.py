@@ -31,8 +31,29 @@ def _init(problem: Problem, rng: np.random.Generator, top: int) -> list[np.ndarr
     return params
 
 
+def _normalised(W: np.ndarray, gain: float | None) -> np.ndarray:
+    """``gain * W / ||W||`` row by row (weight normalisation), or ``W`` itself for ``gain=None``."""
+    if gain is None:
+        return W
+    return gain * W / np.maximum(np.linalg.norm(W, axis=1, keepdims=True), 1e-12)
+
+
+def _normalised_grad(W: np.ndarray, G: np.ndarray, gain: float | None) -> np.ndarray:
+    """The gradient with respect to ``W`` of a loss whose gradient at ``_normalised(W)`` is ``G``."""
+    if gain is None:
+        return G
+    norm = np.maximum(np.linalg.norm(W, axis=1, keepdims=True), 1e-12)
+    unit = W / norm
+    return gain / norm * (G - (G * unit).sum(axis=1, keepdims=True) * unit)
+
+
 def soft_level_targets(
-    problem: Problem, rng: np.random.Generator, deadline: Deadline, steps: int = 1500, rate: float = 0.05
+    problem: Problem,
+    rng: np.random.Generator,
+    deadline: Deadline,
+    steps: int = 1500,
+    rate: float = 0.05,
+    gain: float | None = None,
 ) -> list[np.ndarray]:
     """Train a soft staircase network; return its hard hidden levels on the rows of ``problem``.
 
@@ -47,6 +68,12 @@ def soft_level_targets(
         Adam steps (the temperature anneals over them).
     rate : float, default=0.05
         Adam step size.
+    gain : float, optional
+        When given, the first layer's weight rows have this fixed norm (weight
+        normalisation over the standardised inputs): its pre-activations then spread over
+        about ``+-2 gain`` around the bias and cannot saturate at the end levels. A gain of
+        ``(K-1) / 2.56`` spreads the 10th to 90th percentiles of a unit over ``K-1``
+        steps. None: free weights.
 
     Returns
     -------
@@ -68,7 +95,7 @@ def soft_level_targets(
         tau = 1.0 * (0.02 / 1.0) ** (step / max(steps - 1, 1))
         inputs, slopes = [A], []
         for d in range(n_layers - 1):
-            Z = inputs[-1] @ params[2 * d].T + params[2 * d + 1]
+            Z = inputs[-1] @ _normalised(params[2 * d], gain if d == 0 else None).T + params[2 * d + 1]
             S = 1.0 / (1.0 + np.exp(-np.clip((Z[..., None] - steps_at) / tau, -60, 60)))
             inputs.append(S.sum(axis=-1))
             slopes.append((S * (1.0 - S)).sum(axis=-1) / tau)
@@ -80,10 +107,11 @@ def soft_level_targets(
             grads[2 * d + 1] = dZ.sum(axis=0)
             if d:
                 dZ = (dZ @ params[2 * d]) * slopes[d - 1]
+        grads[0] = _normalised_grad(params[0], grads[0], gain if n_layers > 1 else None)
         adam.step(grads)
     levels, H = [], A
     activation = problem.activation
     for d in range(n_layers - 1):
-        H = apply_activation(H @ params[2 * d].T + params[2 * d + 1], activation)
+        H = apply_activation(H @ _normalised(params[2 * d], gain if d == 0 else None).T + params[2 * d + 1], activation)
         levels.append(H.astype(np.int64))
     return levels

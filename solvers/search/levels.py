@@ -1,7 +1,11 @@
 """FTPROP and local search over level targets (``qrelu:K`` hidden units).
 
 One start: the hard levels of an annealed soft network (:mod:`.level_soft`) are the hidden
-targets. Then the paper's heuristic, extended to levels, repairs the last hidden layer:
+targets; every other start normalises the first layer's weights (a fixed gain that spreads
+each unit's pre-activations over the K levels, so no unit saturates at the end levels).
+The last hidden layer is first improved unit by unit (:mod:`.level_descent`: each unit
+refitted to the level intervals that make the outputs right, least slack). Then the
+paper's heuristic, extended to levels, repairs the last hidden layer:
 
 1. fit the output units to the labels over the current levels (hinge loss);
 2. for every row whose output hinge is active, the downstream loss's gradient with respect
@@ -31,6 +35,7 @@ from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.learners.hinge import fit_hinge
 from ftprop_exact.solvers.learners.levels import check_level_unit, fit_level_hinge
+from ftprop_exact.solvers.search.level_descent import descend_levels
 from ftprop_exact.solvers.search.level_fit import fit_level_network
 from ftprop_exact.solvers.search.level_soft import soft_level_targets
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
@@ -92,9 +97,12 @@ class LevelSearcher:
     ) -> SearchOutcome:
         """Soft starts and level repairs until a verified network fits or the deadline passes."""
         stats: dict[str, Any] = {"starts": 0, "rounds": 0, "moves": self.moves}
+        n_levels = activation_levels(problem.activation)
         while not deadline.expired():
             stats["starts"] += 1
-            targets = soft_level_targets(problem, rng, deadline, self.soft_steps)
+            gain = (n_levels - 1) / 2.56 if stats["starts"] % 2 == 0 else None
+            targets = soft_level_targets(problem, rng, deadline, self.soft_steps, gain=gain)
+            self._descend(problem, targets, deadline, rng)
             fit_level_network(problem, targets, learner, incumbent)
             if not incumbent.exact:
                 self._repair(problem, targets, learner, deadline, incumbent, rng, stats)
@@ -102,6 +110,22 @@ class LevelSearcher:
                 return SearchOutcome(Status.FEASIBLE, stats=stats)
         stats["best_errors"] = incumbent.errors
         return SearchOutcome(Status.UNKNOWN, stats=stats)
+
+    def _descend(self, problem: Problem, targets: list[np.ndarray], deadline: Deadline, rng: np.random.Generator) -> None:
+        """Unit-by-unit interval fits of the last hidden layer (:func:`descend_levels`), in place."""
+        last = len(problem.hidden) - 1
+        levels, _ = descend_levels(
+            problem.layer_inputs(last, targets),
+            targets[last],
+            np.asarray(problem.Y, dtype=np.float64),
+            np.asarray(problem.counts, dtype=np.float64),
+            problem.activation,
+            activation_levels(problem.activation),
+            deadline,
+            rng,
+            patience=self.patience // 3,
+        )
+        targets[last] = levels.astype(targets[last].dtype)
 
     def _repair(
         self,
