@@ -123,6 +123,6 @@ def test_planted_qrelu_teachers_are_solved(searcher: str) -> None:
 
 def test_searchers_that_cannot_do_qrelu_refuse_it_clearly() -> None:
     X, y = np.array([[0.0], [1.0], [2.0]]), [0, 1, 0]
-    for name in ("cpsat", "brute", "milp"):
+    for name in ("brute", "milp"):
         with pytest.raises(ValueError, match="does not train 'qrelu:4' units"):
             solve(X, y, hidden=[1], activation="qrelu:4", searcher=name, time_limit=5)
