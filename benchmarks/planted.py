@@ -16,8 +16,8 @@ Run::
     python -m ftprop_exact.benchmarks.planted [--instances N] [--time-limit S] [--activation qrelu:K] [--json]
 
 With ``--activation qrelu:K`` the instances are planted ``qrelu:K`` teachers
-(:func:`~ftprop_exact.benchmarks.generators.planted_qrelu_teacher`: 2-10 features, 50-500
-examples, one hidden layer of width 2-4) and every solver trains ``qrelu:K`` networks.
+(:func:`~ftprop_exact.benchmarks.suites.qrelu_teacher_instances`, the ``qrelu`` suite's
+teachers: 2-10 features, 50-500 examples, one hidden layer of width 2-4) and every solver trains ``qrelu:K`` networks.
 
 Reported per solver: instances solved exactly (and the fraction), the median time over all
 instances (an unsolved run counts as the time limit), the median time of the solved runs,
@@ -39,14 +39,12 @@ import numpy as np
 
 from ftprop_exact.activations import activation_levels, check_activation, is_levelled
 from ftprop_exact.api import solve
-from ftprop_exact.benchmarks.generators import planted_qrelu_teacher
-from ftprop_exact.benchmarks.suites import Instance, teacher_instances
-from ftprop_exact.data import make_dataset
+from ftprop_exact.benchmarks.suites import Instance, qrelu_teacher_instances, teacher_instances
 from ftprop_exact.errors import DataError
 from ftprop_exact.solvers.registry import searcher_names
 from ftprop_exact.status import Status
 
-__all__ = ["RunRow", "instance_specs", "main", "qrelu_instances", "run_instance", "summarise"]
+__all__ = ["RunRow", "instance_specs", "main", "run_instance", "summarise"]
 
 SOLVERS = ("ftprop", "local", "sste")
 
@@ -81,18 +79,6 @@ def instance_specs(count: int, seed: int = 0) -> list[tuple[int, int, tuple[int,
         depth = int(rng.integers(1, 3))
         specs.append((n, m, tuple(int(w) for w in rng.integers(2, 7, size=depth))))
     return specs
-
-
-def qrelu_instances(count: int, levels: int, seed: int, time_limit: float) -> list[Instance]:
-    """``count`` planted ``qrelu:K`` teachers: 2-10 features, 50-500 examples, one hidden layer of width 2-4."""
-    rng = np.random.default_rng([seed, levels])
-    out = []
-    for k in range(count):
-        n, m, width = int(rng.integers(2, 11)), int(rng.integers(50, 501)), int(rng.integers(2, 5))
-        X, y, _ = planted_qrelu_teacher(n, m, width, levels, np.random.default_rng([seed, levels, k]))
-        name = f"qrelu{levels}-teacher-n{n}-m{m}-h{width}-s{seed}"
-        out.append(Instance(name, make_dataset(X, y, name=name), (width,), Status.FEASIBLE, float(time_limit), "teacher"))
-    return out
 
 
 def run_instance(instance: Instance, solver: str, seed: int = 0, activation: str = "sign") -> RunRow:
@@ -158,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         parser.error(str(exc))
     if is_levelled(activation):
-        instances = qrelu_instances(args.instances, activation_levels(activation), args.seed, args.time_limit)
+        instances = qrelu_teacher_instances(args.instances, activation_levels(activation), args.seed, args.time_limit)
     else:
         instances = teacher_instances(instance_specs(args.instances, args.seed), args.seed, args.time_limit)
     rows = []
