@@ -135,22 +135,60 @@ def descend_levels(
     H = np.asarray(H, dtype=np.float64).copy()
     weights = np.asarray(counts, dtype=np.float64).copy()
     V, c, _ = fit_outputs(H, Y, weights, deadline)
-    best, best_H, since = _errors(H, V, c, Y, counts), H.copy(), 0
+    errors = _errors(H, V, c, Y, counts)
+    best, best_H, since = errors, H.copy(), 0
     while best > 0 and since < patience and not deadline.expired():
         for j in rng.permutation(H.shape[1]).tolist():
             low, high, _ = level_intervals(H, j, V, c, Y, n_levels)
             w, bias = fit_level_interval(A, low, high, n_levels, weights, margin=margin)
-            H[:, j] = apply_activation(A @ w + bias, activation)
-            V, c, _ = fit_outputs(H, Y, weights, deadline)
-            errors = _errors(H, V, c, Y, counts)
+            H, V, c, errors = _try_unit(A, H, j, w, bias, V, c, Y, counts, weights, errors, activation, deadline)
             if errors < best:
                 best, best_H, since = errors, H.copy(), -1
             if errors == 0 or deadline.expired():
                 break
+        wrong = np.flatnonzero((Y * (H @ V.T + c) <= 0).any(axis=1))
+        for i in rng.permutation(wrong).tolist():  # minimal disturbance: one wrong row made right at any cost
+            if errors == 0 or deadline.expired():
+                break
+            for j in rng.permutation(H.shape[1]).tolist():
+                low, high, possible = level_intervals(H, j, V, c, Y, n_levels)
+                if not possible[i]:
+                    continue
+                forced = weights.copy()
+                forced[i] = weights.sum()
+                w, bias = fit_level_interval(A, low, high, n_levels, forced, margin=margin)
+                H, V, c, errors = _try_unit(A, H, j, w, bias, V, c, Y, counts, weights, errors, activation, deadline)
+            if errors < best:
+                best, best_H, since = errors, H.copy(), -1
         wrong = (Y * (H @ V.T + c) <= 0).any(axis=1)
         weights = weights + counts * wrong * boost  # breakout: rows that stay wrong weigh more
         since += 1
     return best_H, best
+
+
+def _try_unit(
+    A: np.ndarray,
+    H: np.ndarray,
+    j: int,
+    w: np.ndarray,
+    bias: float,
+    V: np.ndarray,
+    c: np.ndarray,
+    Y: np.ndarray,
+    counts: np.ndarray,
+    weights: np.ndarray,
+    errors: float,
+    activation: str,
+    deadline: Deadline,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Unit ``j`` with weights ``(w, bias)``, kept when the outputs (as they are, or refitted) lose nothing."""
+    moved = H.copy()
+    moved[:, j] = apply_activation(A @ w + bias, activation)
+    V2, c2, _ = fit_outputs(moved, Y, weights, deadline)
+    kept, refit = _errors(moved, V, c, Y, counts), _errors(moved, V2, c2, Y, counts)
+    if min(kept, refit) > errors:
+        return H, V, c, errors
+    return (moved, V2, c2, refit) if refit <= kept else (moved, V, c, kept)
 
 
 def _errors(H: np.ndarray, V: np.ndarray, c: np.ndarray, Y: np.ndarray, counts: np.ndarray) -> float:
