@@ -18,6 +18,7 @@ the activation (``qrelu:K``): K is read from it, never from the proof body.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,7 +28,7 @@ import numpy as np
 from ftprop_exact.activations import activation_levels, is_levelled
 from ftprop_exact.data import Dataset
 from ftprop_exact.problem import Problem
-from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields
+from ftprop_exact.proofs.base import ProofBase, int_list, parse_fields, rebuilt_master_verdict
 from ftprop_exact.proofs.certificate import Certificate, parse_fraction, verify_certificate
 from ftprop_exact.proofs.claim import Claim
 from ftprop_exact.proofs.levels import LevelCertificate, verify_level_certificate
@@ -181,16 +182,8 @@ class LevelBendersProof(ProofBase):
             failure = cut.failure(data, self.claim)
             if failure is not None:
                 return False, f"cut {k} (layer {cut.layer}, rows {list(cut.rows)[:8]}): {failure}"
-        if not thorough:
-            return True, f"{len(self.cuts)} certificates verified exactly (master not re-solved)"
-        try:
-            master = rebuild_level_master(self, data)
-        except ValueError as exc:
-            return False, str(exc)
-        status = master.solve(time_limit if time_limit is not None else 1e9, 1).status
-        if status != "INFEASIBLE":
-            return False, f"the rebuilt level master is {status.lower()}, not infeasible"
-        return True, f"{len(self.cuts)} certificates verified exactly; rebuilt level master infeasible"
+        build = functools.partial(rebuild_level_master, self, data)
+        return rebuilt_master_verdict(build, len(self.cuts), thorough, time_limit, "level master")
 
 
 def rebuild_level_master(proof: LevelBendersProof, data: Dataset):  # -> LevelMaster (CP-SAT imported lazily)
