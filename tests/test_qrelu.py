@@ -126,3 +126,40 @@ def test_searchers_that_cannot_do_qrelu_refuse_it_clearly() -> None:
     for name in ("brute", "milp"):
         with pytest.raises(ValueError, match="does not train 'qrelu:4' units"):
             solve(X, y, hidden=[1], activation="qrelu:4", searcher=name, time_limit=5)
+
+
+def test_level_intervals_are_exactly_the_levels_that_make_every_output_right() -> None:
+    from ftprop_exact.solvers.search.level_descent import level_intervals
+
+    rng = np.random.default_rng(7)
+    K = 4
+    for _ in range(20):
+        H = rng.integers(0, K, size=(30, 3)).astype(np.float64)
+        V = rng.normal(size=(2, 3))
+        c = rng.normal(size=2)
+        Y = np.where(rng.random((30, 2)) < 0.5, 1.0, -1.0)
+        for j in range(3):
+            low, high, possible = level_intervals(H, j, V, c, Y, K)
+            for i in range(30):
+                right = []
+                for level in range(K):
+                    h = H[i].copy()
+                    h[j] = level
+                    right.append(bool(np.all(Y[i] * (V @ h + c) > 0)))
+                if possible[i]:
+                    assert right == [low[i] <= level <= high[i] for level in range(K)]
+                else:
+                    assert not any(right) and (low[i], high[i]) == (0, K - 1)
+
+
+def test_interval_fit_lands_inside_feasible_intervals() -> None:
+    from ftprop_exact.solvers.learners.levels import fit_level_interval
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, size=(40, 3))
+    levels = apply_activation(X @ np.array([2.0, -1.0, 0.5]) + 1.2, "qrelu:4")
+    low = np.maximum(levels - rng.integers(0, 2, size=40), 0)
+    high = np.minimum(levels + rng.integers(0, 2, size=40), 3)
+    w, b = fit_level_interval(X, low, high, 4, margin=0.01)
+    got = apply_activation(X @ w + b, "qrelu:4")
+    assert np.all((low <= got) & (got <= high))
