@@ -24,12 +24,15 @@ XOR = (np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 
 
 
 def _tiny(seed: int, max_rows: int) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Distinct small-integer rows (1-2 features), random non-constant labels, width 1-2, K 2-4."""
+    """Distinct small-integer rows (1-2 features, values -3..3), random non-constant labels, width 1-2, K 2-4."""
     rng = np.random.default_rng([15, seed])
-    n, m = int(rng.integers(1, 3)), int(rng.integers(3, max_rows + 1))
-    K, width = int(rng.integers(2, 5)), int(rng.integers(1, 3))
+    while True:  # the oracle enumerates K^m columns and, at width 2, their pairs: keep them small
+        n, m = int(rng.integers(1, 3)), int(rng.integers(3, max_rows + 1))
+        K, width = int(rng.integers(2, 5)), int(rng.integers(1, 3))
+        if K**m * (8 if width == 2 else 1) <= 4096:
+            break
     while True:
-        X = rng.integers(-2, 3, size=(m, n)).astype(np.float64)
+        X = rng.integers(-3, 4, size=(m, n)).astype(np.float64)
         if len(np.unique(X, axis=0)) == m:
             break
     y = rng.integers(0, 2, size=m)
