@@ -131,6 +131,7 @@ def execute(job: Job) -> dict[str, Any]:
         result = solve(
             instance.data,
             hidden=instance.hidden,
+            activation=instance.activation,
             searcher=job.searcher,
             time_limit=instance.time_limit,
             random_state=job.seed,

@@ -166,6 +166,42 @@ def planted_teacher(
             return X, y, ThresholdNetwork(tuple(layers), classes=(0, 1))
 
 
+def planted_qrelu_teacher(
+    n_features: int, n_examples: int, width: int, levels: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, ThresholdNetwork]:
+    """Inputs labelled by a random ``qrelu:K`` network with one hidden layer (FEASIBLE by construction).
+
+    Hidden unit ``j`` has a Gaussian direction scaled so that its pre-activations on the
+    inputs run from about -0.5 (10th percentile) to ``K - 1.5`` (90th): every level
+    occurs. The output unit has integer weights in [-2, 2] (none 0) over the levels and a
+    half-integer bias at the median, so no output pre-activation is 0. Redrawn until both
+    classes hold at least 20% of the examples.
+
+    Examples
+    --------
+    >>> X, y, teacher = planted_qrelu_teacher(3, 60, 2, 4, np.random.default_rng(0))
+    >>> X.shape, teacher.layers[0].activation, bool((teacher.predict(X) == y).all())
+    ((60, 3), 'qrelu:4', True)
+    """
+    activation = f"qrelu:{levels}"
+    while True:
+        X = rng.uniform(-1.0, 1.0, size=(n_examples, n_features))
+        W = rng.standard_normal((width, n_features))
+        Z = X @ W.T
+        low, high = np.percentile(Z, 10, axis=0), np.percentile(Z, 90, axis=0)
+        scale = (levels - 1) / np.maximum(high - low, 1e-9)
+        W1, b1 = W * scale[:, None], -low * scale - 0.5
+        H = np.clip(np.ceil(X @ W1.T + b1), 0, levels - 1)
+        v = rng.integers(-2, 3, size=width).astype(np.float64)
+        v[v == 0] = 1.0
+        out = H @ v
+        c = -np.floor(np.median(out)) - 0.5
+        y = (out + c > 0).astype(np.int64)
+        teacher = ThresholdNetwork((Layer(W1, b1, activation), Layer(v[None, :], [c])), classes=(0, 1))
+        if 0.2 * n_examples <= y.sum() <= 0.8 * n_examples and (teacher.predict(X) == y).all():
+            return X, y, teacher
+
+
 def random_labels(
     n_features: int, n_examples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:

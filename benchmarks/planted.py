@@ -13,7 +13,11 @@ data as given.
 
 Run::
 
-    python -m ftprop_exact.benchmarks.planted [--instances N] [--time-limit S] [--json]
+    python -m ftprop_exact.benchmarks.planted [--instances N] [--time-limit S] [--activation qrelu:K] [--json]
+
+With ``--activation qrelu:K`` the instances are planted ``qrelu:K`` teachers
+(:func:`~ftprop_exact.benchmarks.suites.qrelu_teacher_instances`, the ``qrelu`` suite's
+teachers: 2-10 features, 50-500 examples, one hidden layer of width 2-4) and every solver trains ``qrelu:K`` networks.
 
 Reported per solver: instances solved exactly (and the fraction), the median time over all
 instances (an unsolved run counts as the time limit), the median time of the solved runs,
@@ -33,8 +37,10 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact.activations import activation_levels, check_activation, is_levelled
 from ftprop_exact.api import solve
-from ftprop_exact.benchmarks.suites import Instance, teacher_instances
+from ftprop_exact.benchmarks.suites import Instance, qrelu_teacher_instances, teacher_instances
+from ftprop_exact.errors import DataError
 from ftprop_exact.solvers.registry import searcher_names
 from ftprop_exact.status import Status
 
@@ -75,11 +81,13 @@ def instance_specs(count: int, seed: int = 0) -> list[tuple[int, int, tuple[int,
     return specs
 
 
-def run_instance(instance: Instance, solver: str, seed: int = 0) -> RunRow:
+def run_instance(instance: Instance, solver: str, seed: int = 0, activation: str = "sign") -> RunRow:
     """Run one searcher on one instance; solved means a verified zero-error network."""
     data = instance.data
     start = time.perf_counter()
-    result = solve(data, hidden=instance.hidden, searcher=solver, time_limit=instance.time_limit, random_state=seed)
+    result = solve(
+        data, hidden=instance.hidden, activation=activation, searcher=solver, time_limit=instance.time_limit, random_state=seed
+    )
     seconds = time.perf_counter() - start
     solved = result.status is Status.FEASIBLE and result.network.verify(data.X, data.Y).ok
     return RunRow(instance.id, instance.features, instance.examples, instance.hidden, solver, solved, seconds, result.errors)
@@ -121,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per run (default 60)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the instances and the solvers")
     parser.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated searcher names")
+    parser.add_argument(
+        "--activation", default="sign", help="sign (default: sign teachers) or qrelu:K (planted qrelu:K teachers)"
+    )
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser.add_argument("--quiet", action="store_true", help="no per-run log lines on stderr")
     args = parser.parse_args(argv)
@@ -128,11 +139,18 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in solvers if s not in searcher_names()]
     if unknown or args.instances < 1 or args.time_limit <= 0:
         parser.error(f"bad arguments (unknown solvers: {unknown}; need instances >= 1, time limit > 0)")
-    instances = teacher_instances(instance_specs(args.instances, args.seed), args.seed, args.time_limit)
+    try:
+        activation = check_activation(args.activation)
+    except DataError as exc:
+        parser.error(str(exc))
+    if is_levelled(activation):
+        instances = qrelu_teacher_instances(args.instances, activation_levels(activation), args.seed, args.time_limit)
+    else:
+        instances = teacher_instances(instance_specs(args.instances, args.seed), args.seed, args.time_limit)
     rows = []
     for instance in instances:
         for solver in solvers:
-            row = run_instance(instance, solver, args.seed)
+            row = run_instance(instance, solver, args.seed, activation)
             rows.append(row)
             if not args.quiet:
                 status = "solved" if row.solved else f"unsolved ({row.errors} errors)"

@@ -27,13 +27,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ftprop_exact import __version__
+from ftprop_exact.activations import activation_family
 from ftprop_exact.atomic import write_text_atomic
 from ftprop_exact.benchmarks.child import Job, child_entry, json_safe
 from ftprop_exact.benchmarks.results import append_record, finished_keys, results_path
 from ftprop_exact.benchmarks.suites import Instance
 from ftprop_exact.benchmarks.verdicts import check_answer
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.registry import make_searcher, searcher_names
+from ftprop_exact.solvers.registry import capabilities_of, make_searcher, searcher_names
 from ftprop_exact.solvers.search_base import TargetSearcher
 from ftprop_exact.status import Status
 
@@ -84,12 +85,14 @@ def build_searchers(names: Iterable[str], threads: int = 1) -> tuple[dict[str, T
 
 
 def applicable(solver: str, searcher: TargetSearcher, instance: Instance) -> bool:
-    """False when the searcher refuses the instance by design (brute force on large ones)."""
+    """False when the searcher refuses the instance by design (brute force on large ones, an activation it does not train)."""
+    if activation_family(instance.activation) not in capabilities_of(searcher).activations:
+        return False
     check_size = getattr(searcher, "_check_size", None)
     if solver != "brute" or check_size is None:
         return True
     try:
-        check_size(Problem.build(instance.data, instance.hidden))
+        check_size(Problem.build(instance.data, instance.hidden, instance.activation))
     except ValueError:
         return False
     return True

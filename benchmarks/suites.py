@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Callable, Iterable, Sequence
@@ -65,7 +66,10 @@ class Instance:
     time_limit : float
         Seconds per run.
     family : str
-        ``parity``, ``teacher``, ``random``, ``real``, ``geometric`` or ``line``.
+        ``parity``, ``teacher``, ``random``, ``real``, ``geometric``, ``line``,
+        ``qrelu-teacher`` or ``qrelu-single``.
+    activation : str, default="sign"
+        Hidden activation asked for (``"qrelu:K"`` for the qrelu families).
     """
 
     id: str
@@ -74,6 +78,7 @@ class Instance:
     truth: Status | None
     time_limit: float
     family: str
+    activation: str = "sign"
 
     @property
     def examples(self) -> int:
@@ -95,6 +100,7 @@ class Instance:
             "hidden": list(self.hidden),
             "truth": None if self.truth is None else self.truth.value,
             "time_limit": self.time_limit,
+            "activation": self.activation,
         }
 
 
@@ -370,12 +376,61 @@ def _structured() -> list[Instance]:
     return [*line_instances(lines, seed=4, time_limit=20.0), *deep_parity_instances((3, 4, 5), 60.0)]
 
 
+def qrelu_teacher_instances(count: int, levels: int, seed: int, time_limit: float) -> list[Instance]:
+    """``count`` planted ``qrelu:K`` teachers: 2-10 features, 50-500 examples, one hidden layer of width 2-4.
+
+    Truth FEASIBLE by construction (:func:`~ftprop_exact.benchmarks.generators.planted_qrelu_teacher`).
+    """
+    rng = np.random.default_rng([seed, levels])
+    out = []
+    for k in range(count):
+        n, m, width = int(rng.integers(2, 11)), int(rng.integers(50, 501)), int(rng.integers(2, 5))
+        X, y, _ = gen.planted_qrelu_teacher(n, m, width, levels, np.random.default_rng([seed, levels, k]))
+        name = f"qrelu{levels}-teacher-n{n}-m{m}-h{width}-s{seed}"
+        data = make_dataset(X, y, name=name)
+        out.append(Instance(name, data, (width,), Status.FEASIBLE, float(time_limit), "qrelu-teacher", f"qrelu:{levels}"))
+    return out
+
+
+def qrelu_single_unit_instances(count: int, levels: int, seed: int, time_limit: float) -> list[Instance]:
+    """Random small data (8-20 rows, 2-3 features, random labels) asked for one hidden ``qrelu:K`` unit.
+
+    Truth: FEASIBLE iff the data is linearly separable. A single unit's level is a
+    non-decreasing function of ``z = x . w + b``, so the sign output is positive exactly
+    on an up-set or a down-set of ``z``: an open or closed halfspace, which on finitely
+    many rows is a strict linear separation; conversely a separator with
+    ``y (x . w + b) >= 1`` is a unit with level 0 on the negative rows and at least 1 on
+    the positive ones, read by the output ``level - 1/2``. Separability is decided by the exact LP learner (a separator, or a certificate
+    re-checked in rational arithmetic).
+    """
+    from ftprop_exact.solvers.learners.lp import LPLearner  # the truth needs an exact decision
+
+    rng = np.random.default_rng([seed, levels, 1])
+    out = []
+    for k in range(count):
+        n, m = int(rng.integers(2, 4)), int(rng.integers(8, 21))
+        X = np.round(rng.uniform(-1.0, 1.0, size=(m, n)), 2)
+        y = rng.integers(0, 2, size=m)
+        y[: 2] = (0, 1)
+        verdict = LPLearner().check(X, np.where(y > 0, 1, -1))
+        truth = None if verdict.separable is None else (Status.FEASIBLE if verdict.separable else Status.INFEASIBLE)
+        name = f"qrelu{levels}-single-n{n}-m{m}-s{seed}-{k}"
+        out.append(Instance(name, make_dataset(X, y, name=name), (1,), truth, float(time_limit), "qrelu-single", f"qrelu:{levels}"))
+    return out
+
+
+def _qrelu() -> list[Instance]:
+    """The issue's 20 planted ``qrelu:4`` teachers (60 s each) and 10 one-unit questions with known truth (20 s)."""
+    return [*qrelu_teacher_instances(20, 4, seed=0, time_limit=60.0), *qrelu_single_unit_instances(10, 4, seed=0, time_limit=20.0)]
+
+
 _SUITES: dict[str, Callable[[], list[Instance]]] = {
     "quick": _quick,
     "standard": _standard,
     "hard": _hard,
     "structured": _structured,
     "large": _large,
+    "qrelu": _qrelu,
 }
 
 
@@ -410,9 +465,7 @@ def make_suite(name: str, time_limit: float | None = None) -> list[Instance]:
         raise ValueError(f"unknown suite {name!r}; choose one of: {', '.join(suite_names())}") from None
     instances = builder()
     if time_limit is not None:
-        instances = [
-            Instance(i.id, i.data, i.hidden, i.truth, float(time_limit), i.family) for i in instances
-        ]
+        instances = [dataclasses.replace(i, time_limit=float(time_limit)) for i in instances]
     ids = [i.id for i in instances]
     if len(set(ids)) != len(ids):  # pragma: no cover - a bug in a suite definition
         raise RuntimeError(f"suite {name!r} has duplicate instance ids")

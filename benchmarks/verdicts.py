@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ftprop_exact.activations import is_levelled
 from ftprop_exact.benchmarks.suites import Instance
 from ftprop_exact.errors import DataError
 from ftprop_exact.network import ThresholdNetwork
@@ -57,6 +58,9 @@ def _network_ok(instance: Instance, network: dict[str, Any] | None) -> tuple[boo
         verification = net.verify(instance.data.X, instance.data.Y)
     except DataError as exc:
         return False, f"the network is malformed: {exc}"
+    hidden_activations = {layer.activation for layer in net.layers[:-1]}
+    if is_levelled(instance.activation) and hidden_activations != {instance.activation}:
+        return False, f"the network's hidden units are {sorted(hidden_activations)}, not {instance.activation}"
     if not verification.ok:
         return False, f"the network does not verify ({verification.errors} errors, {verification.n_unsafe} unsafe signs)"
     return True, "network re-verified"
@@ -69,7 +73,7 @@ def _proof_ok(instance: Instance, proof: dict[str, Any] | None, time_limit: floa
         obj = proof_from_dict(proof)
     except DataError as exc:
         return False, f"the proof is malformed: {exc}"
-    question = Claim.of(instance.data, instance.hidden)
+    question = Claim.of(instance.data, instance.hidden, instance.activation)
     check = check_proof(obj, instance.data, question, thorough=True, time_limit=time_limit)
     if not check.ok:
         return False, f"the {obj.kind} proof does not re-check: {check.reason}"

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact import progress
+from ftprop_exact.activations import activation_family, is_levelled
 from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.data import Dataset, make_dataset
 from ftprop_exact.memory import MemoryGuard, memory_limit_bytes
@@ -147,6 +148,8 @@ def solve(
     domain = parse_weights(weights)
     if objective in CHOOSING_OBJECTIVES and domain.integer:
         raise ValueError(f"objective {objective!r} is for real weights; weights={weights!r} searches an integer domain")
+    if objective in CHOOSING_OBJECTIVES and is_levelled(activation):
+        raise ValueError(f"objective {objective!r} refits sign/step units; not available for activation {activation!r}")
     choosing, objective = (objective, "feasibility") if objective in CHOOSING_OBJECTIVES else (None, objective)
     data = X if isinstance(X, Dataset) else make_dataset(X, y)
     if isinstance(X, Dataset) and y is not None:
@@ -174,7 +177,7 @@ def solve(
     if choosing == "max_margin":
         search = MarginStartSearcher(search)
     name = search.name
-    if activation not in capabilities.activations:
+    if activation_family(problem.activation) not in capabilities.activations:
         raise ValueError(f"searcher {name!r} does not train {activation!r} units; it supports: {', '.join(capabilities.activations)}")
     convex = make_learner(learner) if isinstance(learner, str) else learner
     if (capabilities.proves or not problem.hidden) and not domain.integer:  # the integer model uses no learner
@@ -191,7 +194,8 @@ def solve(
     try:
         with searching.in_force(), MemoryGuard(deadline):  # native calls and model builds stop when it passes or is interrupted
             bounded = None
-            if problem.hidden and not minimising and capabilities.bounds_first and choosing is None and not searching.expired():
+            two_valued = not is_levelled(problem.activation)  # must-differ pairs assume two-valued units
+            if problem.hidden and not minimising and capabilities.bounds_first and choosing is None and two_valued and not searching.expired():
                 with progress.phase("must-differ bound"):
                     bounded, found = must_differ_outcome(problem, searching, bounding_seconds(searching))
                 bound_stats["must_differ"] = found.stats

@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ftprop_exact.activations import output_activation
 from ftprop_exact.api import solve
 from ftprop_exact.solvers.assemble import best_effort_network, fit_layers
 from ftprop_exact.budget import Deadline
@@ -261,7 +262,7 @@ class FTPropClassifier(ClassifierMixin, BaseEstimator):
 def _constant_network(code: int, n_features: int, activation: str) -> ThresholdNetwork:
     """A network that predicts class ``code`` (0 or 1) on every input."""
     other = 1 if code == 0 else 0
-    layer = Layer(np.zeros((1, n_features)), [-1.0], activation)
+    layer = Layer(np.zeros((1, n_features)), [-1.0], output_activation(activation))
     return ThresholdNetwork((layer,), classes=(code, other))
 
 

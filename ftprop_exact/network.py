@@ -7,7 +7,8 @@ Notation (used throughout the package): ``H_0 = X`` of shape ``(m, n)``, and for
     H_d = act(Z_d)
 
 with ``act`` one of :data:`ACTIVATIONS`: ``"sign"`` (+1 if z > 0 else -1) or ``"step"``
-(1 if z > 0 else 0). A unit is "on" when ``z > 0`` for both activations.
+(1 if z > 0 else 0), or for hidden layers ``"qrelu:K"`` (the level ``#{l in 0..K-2 : z > l}``;
+:mod:`ftprop_exact.activations`). A sign or step unit is "on" when ``z > 0``.
 
 A network always applies to the data *as given*: no scaling, centring or label mapping
 happens here. :meth:`ThresholdNetwork.verify` re-checks a network against ``+-1`` targets
@@ -33,6 +34,14 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact.atomic import write_text_atomic
+from ftprop_exact.activations import (
+    ACTIVATIONS,
+    activation_levels,
+    apply_activation,
+    boundary_distance,
+    check_activation,
+    is_levelled,
+)
 from ftprop_exact.errors import DataError
 from ftprop_exact.rounding import affine_is_exact, affine_rounding_bound
 
@@ -45,70 +54,8 @@ __all__ = [
     "check_activation",
 ]
 
-ACTIVATIONS: tuple[str, ...] = ("sign", "step")
-
 _LAYER_KEYS = ("weights", "bias", "activation")
 _NETWORK_KEYS = ("layers", "classes")
-
-
-# --------------------------------------------------------------------------------------
-# Activations
-# --------------------------------------------------------------------------------------
-
-
-def check_activation(name: object) -> str:
-    """Return ``name`` if it is a known activation, else raise a :class:`DataError`.
-
-    Parameters
-    ----------
-    name : object
-        Candidate activation name.
-
-    Returns
-    -------
-    str
-        The validated name.
-
-    Raises
-    ------
-    DataError
-        When ``name`` is not one of :data:`ACTIVATIONS`; the message lists them.
-
-    Examples
-    --------
-    >>> check_activation("sign")
-    'sign'
-    """
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        valid = ", ".join(repr(a) for a in ACTIVATIONS)
-        raise DataError(f"unknown activation {name!r}; valid activations: {valid}")
-    return name
-
-
-def apply_activation(Z: np.ndarray, activation: str) -> np.ndarray:
-    """Apply a hard-threshold activation entry-wise.
-
-    Parameters
-    ----------
-    Z : ndarray of any shape
-        Pre-activations.
-    activation : {"sign", "step"}
-        ``"sign"`` maps ``z > 0`` to 1.0 and everything else to -1.0; ``"step"`` maps
-        ``z > 0`` to 1.0 and everything else to 0.0.
-
-    Returns
-    -------
-    ndarray of float64, same shape as ``Z``
-
-    Examples
-    --------
-    >>> apply_activation(np.array([-1.0, 0.0, 2.0]), "sign").tolist()
-    [-1.0, -1.0, 1.0]
-    >>> apply_activation(np.array([-1.0, 0.0, 2.0]), "step").tolist()
-    [0.0, 0.0, 1.0]
-    """
-    off = -1.0 if check_activation(activation) == "sign" else 0.0
-    return np.where(np.asarray(Z) > 0, 1.0, off)
 
 
 # --------------------------------------------------------------------------------------
@@ -168,8 +115,8 @@ class Layer:
         One row per unit; stored as a read-only float64 copy.
     bias : array_like of shape (out,)
         One bias per unit; stored as a read-only float64 copy.
-    activation : {"sign", "step"}, default "sign"
-        The unit nonlinearity.
+    activation : {"sign", "step", "qrelu:K"}, default "sign"
+        The unit nonlinearity (:mod:`ftprop_exact.activations`).
 
     Raises
     ------
@@ -507,7 +454,8 @@ class ThresholdNetwork:
             Encoded labels in {-1, +1}.
         hidden_targets : sequence of length depth - 1, optional
             For each hidden layer ``d``, an array of shape ``(m, widths[d])`` in
-            {-1, +1}, or None to leave that layer unchecked.
+            {-1, +1} (levels 0..K-1 for a ``qrelu:K`` layer, compared with the computed
+            level), or None to leave that layer unchecked.
 
         Returns
         -------
@@ -547,12 +495,18 @@ class ThresholdNetwork:
         uncertain_rows = np.zeros(m, dtype=bool)
         for layer, H, Z, T in zip(self.layers, inputs, pre, targets):
             bound = affine_rounding_bound(H, layer.weights, layer.bias)
-            unsafe = ~(np.abs(Z) > bound)  # also catches a NaN pre-activation
+            # near any step boundary (0, or 0..K-2 for qrelu); also catches a NaN
+            unsafe = ~(boundary_distance(Z, layer.activation) > bound)
             if unsafe.any() and affine_is_exact(H, layer.weights, layer.bias):
                 unsafe[:] = False  # computed exactly (integer weights on dyadic inputs): every sign is certain
             uncertain_rows |= unsafe.any(axis=1)
             unsafe_per_unit.append(_frozen_counts(unsafe))
-            errors_per_unit.append(None if T is None else _frozen_counts((Z > 0) != (T > 0)))
+            if T is None:
+                errors_per_unit.append(None)
+            elif T is Y or not is_levelled(layer.activation):
+                errors_per_unit.append(_frozen_counts((Z > 0) != (T > 0)))
+            else:
+                errors_per_unit.append(_frozen_counts(apply_activation(Z, layer.activation) != T))
 
         wrong_rows = ((pre[-1] > 0) != (Y > 0)).any(axis=1)
         errors = int(wrong_rows.sum())
@@ -583,8 +537,8 @@ class ThresholdNetwork:
                 f"got {len(hidden)}"
             )
         return [
-            None if T is None else _check_targets(T, (m, width), f"hidden_targets[{d}]")
-            for d, (T, width) in enumerate(zip(hidden, self.widths))
+            None if T is None else _check_targets(T, (m, layer.n_outputs), f"hidden_targets[{d}]", levels=_levels_of(layer))
+            for d, (T, layer) in enumerate(zip(hidden, self.layers[:-1]))
         ]
 
     # ---- serialisation -------------------------------------------------------------
@@ -730,6 +684,11 @@ def _check_layers(layers: tuple) -> None:
                 f"layers[{d}].weights: expected {layers[d - 1].n_outputs} columns "
                 f"(the number of units of layers[{d - 1}]), got {layer.n_inputs}"
             )
+    if is_levelled(layers[-1].activation):
+        raise DataError(
+            f"layers[{len(layers) - 1}].activation: the output layer is 'sign' or 'step', "
+            f"not {layers[-1].activation!r} (qrelu applies to hidden layers only)"
+        )
 
 
 def _check_classes(classes: tuple) -> tuple:
@@ -759,10 +718,15 @@ def _check_outputs_match_classes(layers: tuple, classes: tuple) -> None:
         )
 
 
+def _levels_of(layer: Layer) -> int | None:
+    """K for a qrelu layer (its targets are levels 0..K-1), None for sign/step (+-1 targets)."""
+    return activation_levels(layer.activation) if is_levelled(layer.activation) else None
+
+
 def _check_targets(
-    T: Any, shape: tuple[int, int], what: str, allow_vector: bool = False
+    T: Any, shape: tuple[int, int], what: str, allow_vector: bool = False, levels: int | None = None
 ) -> np.ndarray:
-    """Validate a +-1 target array of the given shape; return it as float64."""
+    """Validate a +-1 (or, with ``levels`` K, a 0..K-1 level) target array of the given shape; return float64."""
     try:
         array = np.asarray(T, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -771,11 +735,16 @@ def _check_targets(
         array = array.reshape(-1, 1)
     if array.shape != shape:
         raise DataError(f"{what}: expected shape {shape}, got {array.shape}")
-    bad = ~((array == 1.0) | (array == -1.0))
+    if levels is not None:
+        bad = ~((array == np.round(array)) & (array >= 0) & (array <= levels - 1))
+        allowed = f"levels 0..{levels - 1}"
+    else:
+        bad = ~((array == 1.0) | (array == -1.0))
+        allowed = "-1 or +1"
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise DataError(
-            f"{what}: targets must be -1 or +1, got {array[row, col]!r} at row {row}, column {col}"
+            f"{what}: targets must be {allowed}, got {array[row, col]!r} at row {row}, column {col}"
         )
     return array
 

@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from ftprop_exact.data import Dataset
-from ftprop_exact.network import check_activation
+from ftprop_exact.activations import check_activation, is_levelled
 from ftprop_exact.proofs.claim import Claim, data_fingerprint
 from ftprop_exact.rows import group_identical_rows
 from ftprop_exact.weights import parse_weights
@@ -86,8 +86,8 @@ class Problem:
             The data as given.
         hidden : sequence of int
             Hidden widths.
-        activation : {"sign", "step"}
-            Unit activation.
+        activation : {"sign", "step", "qrelu:K"}
+            Hidden-unit activation.
         merge : {"features", "examples"}, default="features"
             "features" merges rows with equal features (two labels on one row then make the
             problem infeasible: ``conflict``); "examples" merges only rows with equal
@@ -148,12 +148,13 @@ class Problem:
         """Inputs of layer ``d`` (0-based) in the activation's encoding.
 
         Layer 0 reads ``X``; layer ``d`` reads hidden targets ``T_d`` as the network would
-        compute them: +-1 for ``sign``, 0/1 for ``step``.
+        compute them: +-1 for ``sign``, 0/1 for ``step``, the levels 0..K-1 themselves for
+        ``qrelu:K`` (whose hidden targets are levels).
         """
         if d == 0:
             return np.asarray(self.X, dtype=np.float64)
         T = np.asarray(hidden_targets[d - 1], dtype=np.float64)
-        return T if self.activation == "sign" else (T + 1.0) / 2.0
+        return T if self.activation == "sign" or is_levelled(self.activation) else (T + 1.0) / 2.0
 
     def layer_targets(self, d: int, hidden_targets: list[np.ndarray]) -> np.ndarray:
         """Targets of layer ``d`` (0-based): a hidden target matrix, or ``Y`` for the output."""

@@ -4,7 +4,8 @@ Given data ``X`` with encoded labels ``Y`` and hidden targets ``T_1 .. T_k``, la
 maps ``T_{d-1}`` (``T_0 = X``) to ``T_d`` and the output layer maps ``T_k`` to ``Y``. The
 targets are feasible exactly when every unit of every layer is linearly separable. The
 answer does not depend on the activation (``sign`` or ``step``): the two encodings of a
-hidden layer differ by an affine map, which preserves linear separability.
+hidden layer differ by an affine map, which preserves linear separability. ``qrelu:K``
+hidden targets are levels ``0..K-1``, decided per unit by the level LP.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ftprop_exact.activations import activation_levels, is_levelled
 from ftprop_exact.errors import DataError
 from ftprop_exact.solvers.learners.base import SeparabilityLearner, UnitVerdict
+from ftprop_exact.solvers.learners.levels import check_level_layer
 from ftprop_exact.solvers.registry import make_learner
 from ftprop_exact.status import Status
 
 _KEY = re.compile(r"^T([1-9][0-9]*)$")
 
 
-def load_hidden_targets(path: str | os.PathLike, n_examples: int) -> list[np.ndarray]:
+def load_hidden_targets(path: str | os.PathLike, n_examples: int, levels: int | None = None) -> list[np.ndarray]:
     """Read and validate hidden targets ``T1, T2, ...`` from an NPZ file.
 
     Parameters
@@ -34,6 +37,8 @@ def load_hidden_targets(path: str | os.PathLike, n_examples: int) -> list[np.nda
         (n_examples, width) with values -1 or +1. Loaded with ``allow_pickle=False``.
     n_examples : int
         Number of examples of the data the targets belong to.
+    levels : int, optional
+        K for ``qrelu:K`` hidden layers: the targets are then integer levels ``0..K-1``.
 
     Returns
     -------
@@ -61,7 +66,7 @@ def load_hidden_targets(path: str | os.PathLike, n_examples: int) -> list[np.nda
     expected = [f"T{d}" for d in range(1, depth + 1)]
     if sorted(keys, key=lambda k: int(k[1:])) != expected:
         raise DataError(f"{path}: hidden targets must be T1..T{depth} without gaps; found {sorted(keys)}")
-    return [_validated(arrays[key], key, path, n_examples) for key in expected]
+    return [_validated(arrays[key], key, path, n_examples, levels) for key in expected]
 
 
 def _read_array(npz: np.lib.npyio.NpzFile, key: str, path: str) -> np.ndarray:
@@ -71,7 +76,7 @@ def _read_array(npz: np.lib.npyio.NpzFile, key: str, path: str) -> np.ndarray:
         raise DataError(f"{path}: array {key!r} holds Python objects and is refused ({exc})") from None
 
 
-def _validated(T: np.ndarray, key: str, path: str, n_examples: int) -> np.ndarray:
+def _validated(T: np.ndarray, key: str, path: str, n_examples: int, levels: int | None = None) -> np.ndarray:
     if T.ndim != 2:
         raise DataError(f"{path}: {key} must be 2-D (examples x width); got shape {T.shape}")
     if T.shape[0] != n_examples:
@@ -80,11 +85,14 @@ def _validated(T: np.ndarray, key: str, path: str, n_examples: int) -> np.ndarra
         raise DataError(f"{path}: {key} has width 0")
     if T.dtype.kind not in "iuf":
         raise DataError(f"{path}: {key} must be numeric (+1/-1); got dtype {T.dtype}")
-    bad = np.argwhere(~((T == 1) | (T == -1)))
+    if levels is not None:
+        bad, allowed = np.argwhere(~((T == np.round(T)) & (T >= 0) & (T <= levels - 1))), f"levels 0..{levels - 1}"
+    else:
+        bad, allowed = np.argwhere(~((T == 1) | (T == -1))), "-1 or +1"
     if bad.size:
         row, col = (int(v) for v in bad[0])
-        raise DataError(f"{path}: {key} row {row} column {col} is {T[row, col]!r}; targets must be -1 or +1")
-    return T.astype(np.int8)
+        raise DataError(f"{path}: {key} row {row} column {col} is {T[row, col]!r}; targets must be {allowed}")
+    return T.astype(np.int16 if levels is not None else np.int8)
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,7 @@ def check_targets(
     Y: np.ndarray,
     hidden_targets: list[np.ndarray],
     learner: SeparabilityLearner | None = None,
+    activation: str = "sign",
 ) -> TargetsReport:
     """Check every unit of every layer for linear separability.
 
@@ -130,6 +139,11 @@ def check_targets(
     learner : SeparabilityLearner, optional
         Defaults to the exact LP learner (not the package default ``"auto"``: the report
         gives each separable unit's maximum margin, which only the LP computes).
+    activation : str, default="sign"
+        Hidden activation. For ``qrelu:K`` the hidden targets are levels ``0..K-1`` (the
+        next layer reads them as they are) and each hidden unit is decided by the level LP
+        (:func:`~ftprop_exact.solvers.learners.levels.check_level_unit`: verified weights
+        or an exact certificate over (row, step) pairs).
 
     Returns
     -------
@@ -151,8 +165,15 @@ def check_targets(
     learner = learner if learner is not None else make_learner("lp")
     inputs = [np.asarray(X, dtype=np.float64)] + [np.asarray(T, dtype=np.float64) for T in hidden_targets]
     outputs = list(hidden_targets) + [np.asarray(Y).reshape(len(X), -1)]
+    levels = activation_levels(activation) if is_levelled(activation) else None
+
+    def decide(d: int, A: np.ndarray, T: np.ndarray) -> list:
+        if levels is not None and d < len(hidden_targets):
+            return check_level_layer(A, T, levels, learner)
+        return learner.check_layer(A, T)
+
     layers = tuple(
-        LayerReport(layer=d + 1, units=tuple(learner.check_layer(A, T))) for d, (A, T) in enumerate(zip(inputs, outputs))
+        LayerReport(layer=d + 1, units=tuple(decide(d, A, T))) for d, (A, T) in enumerate(zip(inputs, outputs))
     )
     verdicts = [v.separable for layer in layers for v in layer.units]
     if all(v is True for v in verdicts):

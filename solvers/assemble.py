@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ftprop_exact.activations import output_activation
 from ftprop_exact.budget import Deadline
 from ftprop_exact.network import Layer, ThresholdNetwork
 from ftprop_exact.problem import Problem
@@ -71,7 +72,8 @@ def best_effort_network(
         pairs = [_unit_weights(problem, hidden_targets, d, j, v, deadline) for j, v in enumerate(layer_verdicts)]
         W = np.vstack([w for w, _ in pairs])
         b = np.array([bias for _, bias in pairs])
-        layers.append(Layer(W, b, problem.activation))
+        hidden = d < len(problem.hidden)
+        layers.append(Layer(W, b, problem.activation if hidden else output_activation(problem.activation)))
     return ThresholdNetwork(tuple(layers), classes=problem.data.classes)
 
 

@@ -11,7 +11,8 @@ import numpy as np
 from ftprop_exact.solvers.assemble import LayerFit, best_effort_network, fit_layers, training_errors
 from ftprop_exact import progress
 from ftprop_exact.budget import Deadline
-from ftprop_exact.network import ACTIVATIONS, ThresholdNetwork
+from ftprop_exact.activations import ACTIVATIONS
+from ftprop_exact.network import ThresholdNetwork
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs import Proof
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
@@ -32,7 +33,8 @@ class Capabilities:
         option and proves the optimum; others, asked to minimise errors, return their best
         network.
     activations : tuple of str, default=ACTIVATIONS
-        Unit activations it can train.
+        Activation families it can train (``"sign"``, ``"step"``, ``"qrelu"`` for every
+        ``qrelu:K``; :func:`ftprop_exact.activations.activation_family`).
     proves : bool, default=False
         True when it can answer INFEASIBLE (or OPTIMAL) with a proof; it then needs a
         learner that decides non-separability (:func:`require_deciding_learner`).

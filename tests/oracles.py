@@ -124,3 +124,90 @@ def assert_searchers_agree_with_brute_force(data, hidden: list[int], searchers, 
             assert result.network.verify(data.X, data.Y).ok
         else:
             assert result.proof.verify(data)
+def _margin_feasible(A_ub: np.ndarray, b_ub: np.ndarray, n_vars: int) -> bool:
+    """Is ``max eps`` subject to ``A_ub [v; eps] <= b_ub``, ``eps <= 1`` positive (above 1e-7)?
+
+    Only :func:`qrelu_feasible_by_enumeration` uses an LP (scipy's, in its own formulation):
+    its instances have small integer inputs, whose feasible systems have margins far above
+    the threshold.
+    """
+    from scipy.optimize import linprog
+
+    if A_ub.shape[0] == 0:
+        return True
+    c = np.zeros(n_vars + 1)
+    c[-1] = -1.0
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=[(None, None)] * n_vars + [(None, 1.0)], method="highs")
+    return res.status == 0 and -res.fun > 1e-7
+
+
+def level_column_feasible(X: np.ndarray, levels: list[int], n_levels: int) -> bool:
+    """Some ``w, b`` with ``l_i - 1 < x_i . w + b <= l_i`` on every row (ends open), by the margin LP
+    ``l_i - 1 + eps <= z_i <= l_i - eps`` (no lifting; a closed upper end can always be made strict
+    by lowering ``b`` a little, so a positive margin exists iff the levels do)."""
+    m, n = X.shape[0], X.shape[1]
+    rows, rhs = [], []
+    for i, level in enumerate(levels[:m]):
+        a = np.concatenate([X[i], [1.0]])
+        if level >= 1:  # -(z) + eps <= -(l - 1)
+            rows.append(np.concatenate([-a, [1.0]]))
+            rhs.append(-(level - 1.0))
+        if level <= n_levels - 2:  # z + eps <= l
+            rows.append(np.concatenate([a, [1.0]]))
+            rhs.append(float(level))
+    return _margin_feasible(np.array(rows).reshape(len(rows), n + 2), np.array(rhs), n + 1)
+
+
+def realisable_level_columns(X: np.ndarray, n_levels: int) -> list[tuple[int, ...]]:
+    """Every level column (``K^m`` candidates) one ``qrelu:K`` unit computes on the rows of ``X``,
+    by depth-first search over the rows (an infeasible prefix prunes every extension)."""
+    m = X.shape[0]
+    found: list[tuple[int, ...]] = []
+
+    def extend(prefix: list[int]) -> None:
+        if len(prefix) == m:
+            found.append(tuple(prefix))
+            return
+        for level in range(n_levels):
+            candidate = prefix + [level]
+            if level_column_feasible(X[: len(candidate)], candidate, n_levels):
+                extend(candidate)
+
+    extend([])
+    return found
+
+
+def _output_separable(H: np.ndarray, y: np.ndarray, cache: dict) -> bool:
+    """A sign unit with ``y_i (h_i . v + c) > 0`` on the integer level vectors ``H`` (labels +-1)."""
+    key = tuple(sorted(set(zip(map(tuple, H.astype(int).tolist()), y.tolist()))))
+    if key not in cache:
+        vectors = {}
+        conflict = any(vectors.setdefault(v, label) != label for v, label in key)
+        if conflict:
+            cache[key] = False
+        else:
+            pts = np.array([v for v, _ in key], dtype=np.float64)
+            signs = np.array([label for _, label in key], dtype=np.float64)
+            a = np.hstack([pts, np.ones((len(key), 1))]) * signs[:, None]
+            # y (h v + c) >= eps  <=>  -(y [h; 1]) . [v; c] + eps <= 0
+            cache[key] = _margin_feasible(np.hstack([-a, np.ones((len(key), 1))]), np.zeros(len(key)), pts.shape[1] + 1)
+    return cache[key]
+
+
+def qrelu_feasible_by_enumeration(X: np.ndarray, y: np.ndarray, width: int, n_levels: int) -> bool:
+    """Does a network with one hidden layer of ``width`` ``qrelu:K`` units and a sign output fit?
+
+    Brute force over level targets: every realisable first-layer level column
+    (:func:`realisable_level_columns`), every multiset of ``width`` of them (units are
+    interchangeable), and an exact-fit check of the output unit over the level vectors.
+    Independent of the engine: no lifted problem, no certificates, no CP-SAT.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.where(np.asarray(y).reshape(-1) > 0, 1, -1)
+    columns = realisable_level_columns(X, n_levels)
+    cache: dict = {}
+    for chosen in itertools.combinations_with_replacement(range(len(columns)), width):
+        H = np.array([columns[c] for c in chosen]).T
+        if _output_separable(H, y, cache):
+            return True
+    return False

@@ -139,9 +139,9 @@ def test_verify_proof_rejects_a_tampered_proof(tmp_path):
 
 
 def test_time_limit_is_honoured(tmp_path):
-    data = write_parity(tmp_path, 5)
+    data = write_parity(tmp_path, 6)  # width 5: open, so no solver settles it in 2 s
     start = time.monotonic()
-    proc = ftprop("check", str(data), "--hidden", "4", "--solver", "cpsat", "--time-limit", "2", "--threads", "1")
+    proc = ftprop("check", str(data), "--hidden", "5", "--solver", "cpsat", "--time-limit", "2", "--threads", "1")
     elapsed = time.monotonic() - start
     assert proc.returncode == 0 and verdict_lines(proc.stdout) == ["s UNKNOWN"]
     assert elapsed < 2 + 2 + 3  # limit + 2 s, plus interpreter and import start-up
@@ -149,9 +149,9 @@ def test_time_limit_is_honoured(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signals_end_the_run_cleanly_with_unknown(tmp_path, sig):
-    data = write_parity(tmp_path, 5)
+    data = write_parity(tmp_path, 6)  # width 5: open, the run is still searching when the signal comes
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ftprop_exact.cli", "check", str(data), "--hidden", "4", "--solver", "cpsat", "--threads", "1", "--json"],
+        [sys.executable, "-m", "ftprop_exact.cli", "check", str(data), "--hidden", "5", "--solver", "cpsat", "--threads", "1", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

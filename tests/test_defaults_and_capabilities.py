@@ -10,7 +10,7 @@ from ftprop_exact.classifier import FTPropClassifier
 from ftprop_exact.cli import build_parser
 from ftprop_exact.data import make_dataset
 from ftprop_exact.min_width import min_width
-from ftprop_exact.network import ACTIVATIONS
+from ftprop_exact.activations import ACTIVATION_FAMILIES as ACTIVATIONS
 from ftprop_exact.problem import Problem
 from ftprop_exact.proofs.claim import OBJECTIVES, WEIGHT_DOMAINS
 from ftprop_exact.solvers.registry import (

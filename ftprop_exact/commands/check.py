@@ -10,12 +10,11 @@ from ftprop_exact import __version__, progress
 from ftprop_exact.api import solve
 from ftprop_exact.budget import Deadline
 from ftprop_exact.commands import output
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
+from ftprop_exact.commands.data_args import activation_argument, add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
 from ftprop_exact.commands.signals import interrupt_on_signals
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
 from ftprop_exact.memory import memory_limit_bytes
-from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.io import save_proof
 from ftprop_exact.result import Result
 from ftprop_exact.solvers.registry import DEFAULT_SEARCHER, capabilities_of, searcher_names, searchers_that
@@ -63,7 +62,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, time_limit: float) -> Non
         help="search threads: CP-SAT workers (auto: one of them runs local search instead); "
         "default: available cores, <= 8",
     )
-    parser.add_argument("--activation", choices=ACTIVATIONS, default="sign", help="unit activation (default: sign)")
+    parser.add_argument(
+        "--activation", type=activation_argument, default="sign", help="hidden activation: sign (default), step or qrelu:K"
+    )
     add_memory_argument(parser)
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal)")

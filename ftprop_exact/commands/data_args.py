@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ftprop_exact.activations import check_activation
+from ftprop_exact.errors import DataError
 from ftprop_exact.data import BUILTIN_DATASETS, Dataset, load_dataset
 from ftprop_exact.weights import parse_weights
 
@@ -30,6 +32,14 @@ def describe(data: Dataset) -> str:
         f"data: {data.name}: {data.n_examples} examples, {data.n_features} features, "
         f"classes {list(data.classes)}"
     )
+
+
+def activation_argument(text: str) -> str:
+    """Parse ``--activation``: ``sign``, ``step`` or ``qrelu:K`` (a usage error, exit 2, otherwise)."""
+    try:
+        return check_activation(text)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -7,9 +7,8 @@ from dataclasses import replace
 
 from ftprop_exact import __version__, progress
 from ftprop_exact.commands import output
-from ftprop_exact.commands.data_args import add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
+from ftprop_exact.commands.data_args import activation_argument, add_data_arguments, describe, load_from_args, parse_hidden, parse_weight_domain
 from ftprop_exact.errors import DataError
-from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.proofs.check import ProofCheck, check_proof
 from ftprop_exact.proofs.claim import Claim, data_fingerprint
 from ftprop_exact.proofs.io import load_proof
@@ -28,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="for each re-solve: a master, a hitting-set bound, an exhaustive enumeration (default: none)")
     required = parser.add_argument_group("require a claim (any difference: s REJECTED, exit 3)")
     required.add_argument("--hidden", type=parse_hidden, default=None, metavar="W[,W...]", help="the hidden widths (0: none)")
-    required.add_argument("--activation", choices=ACTIVATIONS, default=None, help="the activation")
+    required.add_argument("--activation", type=activation_argument, default=None, help="the activation (sign, step, qrelu:K)")
     required.add_argument("--min-errors", action="store_true", help="a lower bound on errors (not infeasibility)")
     required.add_argument("--feasibility", action="store_true", help="infeasibility (not a lower bound on errors)")
     required.add_argument("--lower-bound", type=int, default=None, metavar="N", help="this lower bound on errors")

@@ -28,6 +28,8 @@ _EXPORTS = {
     "CubesProof": "cubes",
     "data_fingerprint": "claim",
     "ExhaustiveProof": "exhaustive",
+    "LevelBendersProof": "level_benders",
+    "LevelCut": "level_benders",
     "ConflictSet": "hitting_set",
     "HittingSetProof": "hitting_set",
     "IntegerProof": "integer",

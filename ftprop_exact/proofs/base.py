@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from ftprop_exact.data import Dataset
 from ftprop_exact.proofs.claim import Claim
@@ -52,6 +52,26 @@ class ProofBase:
         from ftprop_exact.proofs.check import check_proof  # check imports this module
 
         return check_proof(self, data, thorough=True, time_limit=time_limit).ok  # type: ignore[arg-type]
+
+
+def rebuilt_master_verdict(
+    build: Callable[[], Any], n_certificates: int, thorough: bool, time_limit: float | None, name: str = "master"
+) -> tuple[bool, str]:
+    """The end of a master-based check: rebuild the master (``build``) and re-solve it; infeasible passes.
+
+    ``thorough=False`` stops before the rebuild (the certificates are already verified);
+    a ``ValueError`` from ``build`` rejects the proof with its message.
+    """
+    if not thorough:
+        return True, f"{n_certificates} certificates verified exactly ({name} not re-solved)"
+    try:
+        master = build()
+    except ValueError as exc:
+        return False, str(exc)
+    status = master.solve(time_limit if time_limit is not None else 1e9, 1, seed=0).status
+    if status != "INFEASIBLE":
+        return False, f"the rebuilt {name} is {status.lower()}, not infeasible"
+    return True, f"{n_certificates} certificates verified exactly; rebuilt {name} infeasible"
 
 
 def parse_fields(d: Any, kind: str, required: tuple[str, ...]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class DuplicateConflictProof(ProofBase):
     kind: str = "duplicate-conflict"
     cheap = True
     covers_integer_domains = True  # no function at all maps one input to two labels
+    covers_levels = True  # holds for any hidden activation, qrelu:K included
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"kind": "duplicate-conflict", "claim": {...}, "rows": [i, j]}``."""

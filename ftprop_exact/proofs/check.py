@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ftprop_exact.activations import is_levelled
 from ftprop_exact.data import Dataset
 from ftprop_exact.proofs.base import Proof
 from ftprop_exact.proofs.claim import Claim, data_fingerprint
@@ -99,6 +100,11 @@ def check_proof(
     if claim.integer and not getattr(proof, "covers_integer_domains", False):
         return ProofCheck(False, claim, f"a {proof.kind} proof is about real weights; it proves no claim about {claim.weights} weights", False)
     problem = proof.structure_problem()
+    if problem is None and claim.hidden and is_levelled(claim.activation) and not getattr(proof, "covers_levels", False):
+        problem = (
+            f"a {getattr(proof, 'kind', type(proof).__name__)} proof reasons about two-valued hidden units; "
+            f"it cannot show a claim about {claim.activation} units"
+        )
     if problem is not None:
         return ProofCheck(False, claim, problem, False)
     full = thorough or bool(getattr(proof, "cheap", False))

@@ -21,8 +21,8 @@ import numpy as np
 
 from ftprop_exact.data import Dataset
 from ftprop_exact.errors import DataError
-from ftprop_exact.network import ACTIVATIONS
 from ftprop_exact.weights import WEIGHT_KINDS, parse_weights, weights_problem
+from ftprop_exact.activations import check_activation
 
 OBJECTIVES = ("feasibility", "min_errors", "min_weight")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -58,7 +58,8 @@ class Claim:
     hidden : tuple of int
         Hidden widths (``()``: a single layer).
     activation : str
-        Hidden activation (``"sign"`` or ``"step"``; the two compute the same functions).
+        Hidden activation (``"sign"`` or ``"step"``, which compute the same functions, or
+        ``"qrelu:K"``, which only proofs made for level targets cover).
     objective : {"feasibility", "min_errors", "min_weight"}
         "feasibility": no network fits every example. "min_errors": every network
         misclassifies at least ``lower_bound`` examples. "min_weight" (integer domains):
@@ -93,8 +94,10 @@ class Claim:
             isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden
         ):
             return f"hidden must be a list of positive integers; got {self.hidden!r}"
-        if self.activation not in ACTIVATIONS:
-            return f"unknown activation {self.activation!r} (known: {', '.join(ACTIVATIONS)})"
+        try:
+            check_activation(self.activation)
+        except DataError as exc:
+            return str(exc)
         if self.objective not in OBJECTIVES:
             return f"unknown objective {self.objective!r} (known: {', '.join(OBJECTIVES)})"
         if self.objective == "feasibility" and self.lower_bound is not None:

@@ -36,6 +36,7 @@ KINDS = {
     "cubes": "ftprop_exact.proofs.cubes:CubesProof",
     "must-differ": "ftprop_exact.proofs.must_differ:MustDifferProof",
     "subset": "ftprop_exact.proofs.subset:SubsetProof",
+    "level-benders": "ftprop_exact.proofs.level_benders:LevelBendersProof",
 }
 
 

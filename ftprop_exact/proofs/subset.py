@@ -109,6 +109,12 @@ class SubsetProof(ProofBase):
         """As cheap to check as the inner proof (plus one pass over the named rows)."""
         return bool(getattr(self.inner, "cheap", False))
 
+    @property
+    def covers_levels(self) -> bool:
+        """Shows ``qrelu:K`` claims when the inner proof does (the checker holds the inner proof
+        to the same rule against its own claim)."""
+        return bool(getattr(self.inner, "covers_levels", False))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"kind": "subset", "claim": {...}, "rows": [...], "proof": {inner}}``."""
         return {

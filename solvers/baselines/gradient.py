@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact.budget import Deadline
+from ftprop_exact.activations import ACTIVATION_FAMILIES, activation_levels, boundary_towards, is_levelled, output_activation
 from ftprop_exact.network import Layer, ThresholdNetwork, apply_activation
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
@@ -136,6 +137,7 @@ def ftprop_mb_gradients(
     weights: np.ndarray,
     hidden_loss: LayerLoss,
     output_loss: LayerLoss,
+    activation: str = "sign",
 ) -> list[np.ndarray]:
     """Gradients of every layer's loss under FTPROP-MB target propagation.
 
@@ -151,6 +153,10 @@ def ftprop_mb_gradients(
         Example weights (multiplicities, normalised).
     hidden_loss, output_loss : LayerLoss
         Per-layer loss of the hidden layers and loss of the output layer.
+    activation : str, default="sign"
+        Hidden activation. For ``qrelu:K`` a target "up" (or "down") is a target on the
+        step just above (below) ``z``: the hidden loss is taken of ``z - step``
+        (:func:`~ftprop_exact.activations.boundary_towards`), the paper's qReLU version.
 
     Returns
     -------
@@ -166,7 +172,8 @@ def ftprop_mb_gradients(
             break
         dH = dZ @ params[2 * d]  # dL_{d+1} / dH_d
         targets = np.where(dH > 0, -1.0, 1.0)  # t = -sign(dL/dh)
-        dZ = np.abs(dH) * hidden_loss.derivative(pre[d - 1], targets)
+        shifted = pre[d - 1] - boundary_towards(pre[d - 1], targets, activation)
+        dZ = np.abs(dH) * hidden_loss.derivative(shifted, targets)
     return grads
 
 
@@ -198,7 +205,7 @@ class GradientSearcher:
     'FEASIBLE'
     """
 
-    capabilities = Capabilities()  # finds networks; never proves
+    capabilities = Capabilities(activations=ACTIVATION_FAMILIES)  # finds networks; never proves
 
     def __init__(
         self,
@@ -247,7 +254,9 @@ class GradientSearcher:
                         return SearchOutcome(Status.FEASIBLE, stats=stats)
                 else:
                     since += 1
-                grads = ftprop_mb_gradients(inputs, pre, params, problem.Y, weights, self.loss, self.output_loss)
+                grads = ftprop_mb_gradients(
+                    inputs, pre, params, problem.Y, weights, self.loss, self.output_loss, problem.activation
+                )
                 adam.step(grads)
                 stats["steps"] += 1
             stats["restarts"] += 1
@@ -256,19 +265,24 @@ class GradientSearcher:
 
     @staticmethod
     def _init(problem: Problem, rng: np.random.Generator) -> list[np.ndarray]:
-        """Gaussian weights with variance 1 / fan-in, zero biases."""
+        """Gaussian weights with variance 1 / fan-in, zero biases (qrelu:K hidden biases
+        uniform over the steps, so that every level occurs)."""
         widths = problem.widths
         params = []
-        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        top = activation_levels(problem.activation) - 2 if is_levelled(problem.activation) else 0
+        for d, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
             params.append(rng.standard_normal((fan_out, fan_in)) / np.sqrt(fan_in))
-            params.append(np.zeros(fan_out))
+            hidden = d < len(widths) - 2
+            params.append(rng.uniform(0.0, top, fan_out) if hidden and top > 0 else np.zeros(fan_out))
         return params
 
     @staticmethod
     def _network(problem: Problem, params: list[np.ndarray], standard: Standardisation) -> ThresholdNetwork:
         """The trained network on the data as given (standardisation folded into layer 1)."""
-        layers = [Layer(*standard.onto_given(params[0], params[1]), problem.activation)]
-        layers += [Layer(params[d], params[d + 1], problem.activation) for d in range(2, len(params), 2)]
+        first = problem.activation if len(params) > 2 else output_activation(problem.activation)
+        layers = [Layer(*standard.onto_given(params[0], params[1]), first)]
+        layers += [Layer(params[d], params[d + 1], problem.activation) for d in range(2, len(params) - 2, 2)]
+        layers.append(Layer(params[-2], params[-1], output_activation(problem.activation)))
         return ThresholdNetwork(tuple(layers), classes=problem.data.classes)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from ftprop_exact import progress
+from ftprop_exact.activations import ACTIVATION_FAMILIES, is_levelled
+from ftprop_exact.errors import DataError
 from ftprop_exact.solvers.assemble import network_excluding_errors
 from ftprop_exact.budget import Deadline, Interrupted
 from ftprop_exact.problem import Problem
@@ -24,6 +26,7 @@ from ftprop_exact.proofs.certificate import Certificate
 from ftprop_exact.proofs.master import MasterModel, MasterSpec, ModelTooLarge, capped, first_layer_codes_spec, master_spec
 from ftprop_exact.proofs.benders import CPSATProof, ProofCut
 from ftprop_exact.solvers.exact.cuts import Cut, CutPool
+from ftprop_exact.solvers.exact.level_cpsat import search_levels_exactly
 from ftprop_exact.solvers.exact.must_differ import cached_incompatible_pairs
 from ftprop_exact.solvers.exact.sizing import master_refusal
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome, require_deciding_learner, try_targets
@@ -39,6 +42,15 @@ def default_threads() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(8, cores))
+
+
+def level_refusal(objective: str, max_weight: int | None, activation: str) -> str | None:
+    """Why the exact engine over level targets does not take this question (None: it does)."""
+    if objective != "feasibility":
+        return f"--min-errors is not supported for {activation} networks (the exact level engine answers feasibility only)"
+    if max_weight is not None:
+        return f"--max-weight does not apply to {activation} networks (the level engine models no integer weights)"
+    return None
 
 
 class CPSATSearcher:
@@ -82,7 +94,13 @@ class CPSATSearcher:
     name = "cpsat"
     codes_first = True  # try the first-layer codes master first (cube-and-conquer does not)
     codes_share = 1 / 3  # of the time left, at most
-    capabilities = Capabilities(objectives=("feasibility", "min_errors"), proves=True, bounds_first=True, options=("threads", "max_weight"))
+    capabilities = Capabilities(
+        objectives=("feasibility", "min_errors"),
+        activations=ACTIVATION_FAMILIES,
+        proves=True,
+        bounds_first=True,
+        options=("threads", "max_weight"),
+    )
 
     def __init__(
         self,
@@ -110,6 +128,8 @@ class CPSATSearcher:
 
     def refusal(self, problem: Problem, deadline: Deadline) -> str | None:
         """Why :meth:`search` would not build its master now (None: it would)."""
+        if is_levelled(problem.activation):
+            return level_refusal(self.objective, self.max_weight, problem.activation)
         try:
             spec, _ = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:
@@ -134,6 +154,11 @@ class CPSATSearcher:
         if not problem.hidden:
             raise ValueError("the cpsat searcher needs at least one hidden layer")
         require_deciding_learner(f"searcher {self.name!r}", learner)
+        if is_levelled(problem.activation):  # level targets: solvers/exact/level_cpsat.py
+            refusal = level_refusal(self.objective, self.max_weight, problem.activation)
+            if refusal is not None:
+                raise DataError(refusal)
+            return search_levels_exactly(problem, learner, deadline, incumbent, rng, self.threads)
         try:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher

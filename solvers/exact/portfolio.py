@@ -21,11 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact.activations import is_levelled
+from ftprop_exact.errors import DataError
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
 from ftprop_exact.solvers.exact.cpsat import CPSATSearcher, default_threads
 from ftprop_exact.proofs.master import boolean_encoding
+from ftprop_exact.solvers.search.levels import LevelSearcher
 from ftprop_exact.solvers.search.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, require_deciding_learner
 from ftprop_exact.status import Status
@@ -48,6 +51,10 @@ def _accumulate(total: dict[str, Any], prefix: str, stats: Mapping[str, Any]) ->
         else:
             total[name] = value
 
+
+SMALL_LEVEL_ROWS = 40
+"""``qrelu:K`` problems with at most this many distinct rows go to the exact level engine
+after ``first_round`` seconds of level search (it decides such problems in seconds)."""
 
 class PortfolioSearcher:
     """Local search and CP-SAT side by side (or in turns with one thread), sharing cuts and hints.
@@ -81,7 +88,8 @@ class PortfolioSearcher:
     """
 
     name = "auto"
-    capabilities = CPSATSearcher.capabilities  # it answers through CP-SAT
+    # it answers through CP-SAT; qrelu:K problems: FTPROP over level targets, then the level engine
+    capabilities = CPSATSearcher.capabilities
 
     def __init__(
         self,
@@ -109,6 +117,8 @@ class PortfolioSearcher:
     ) -> SearchOutcome:
         """Run both phases (at once, or in turns) until one answers or the deadline passes."""
         require_deciding_learner(f"searcher {self.name!r}", learner)
+        if is_levelled(problem.activation) and problem.hidden:
+            return self._levels(problem, learner, deadline, incumbent, rng)
         threads = self.threads if self.threads is not None else default_threads()
         local = LocalSearcher()
         concurrent = threads >= 2
@@ -150,6 +160,28 @@ class PortfolioSearcher:
                         return SearchOutcome(Status.UNKNOWN, None, {**stats, "phase": phase})
                     phases = ["local"]
             budget *= 2.0
+
+    def _levels(
+        self, problem: Problem, learner: SeparabilityLearner, deadline: Deadline, incumbent: Incumbent, rng: np.random.Generator
+    ) -> SearchOutcome:
+        """``qrelu:K``: FTPROP over level targets first, then the exact level engine for the rest.
+
+        The level search gets half the time left (60 s without a limit); on small problems
+        (at most :data:`SMALL_LEVEL_ROWS` distinct rows), where the exact engine decides
+        quickly, only ``first_round`` seconds.
+        """
+        exact = CPSATSearcher(threads=self.threads, max_weight=self.max_weight, objective=self.objective)
+        refusal = exact.refusal(problem, deadline)
+        if refusal is not None:
+            raise DataError(refusal)
+        left = deadline.remaining()
+        share = self.first_round if problem.n_rows <= SMALL_LEVEL_ROWS else (60.0 if math.isinf(left) else 0.5 * left)
+        found = LevelSearcher(name=self.name).search(problem, learner, Deadline(share, parent=deadline), incumbent, rng)
+        stats = {f"level_{key}": value for key, value in found.stats.items()}
+        if found.status is Status.FEASIBLE or deadline.expired():
+            return SearchOutcome(found.status, stats={**stats, "phase": "level search"})
+        outcome = exact.search(problem, learner, deadline, incumbent, rng)
+        return SearchOutcome(outcome.status, outcome.proof, {**stats, **outcome.stats, "phase": "level engine"})
 
     @staticmethod
     def _concurrently(

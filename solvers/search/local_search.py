@@ -91,6 +91,7 @@ class LocalSearcher(FlipSearcher):
     """
 
     name = "local"
+    level_moves = "random"  # qrelu:K: local search over level targets (solvers/search/levels.py)
 
 
 class _Descent(Descent):

@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 
 from ftprop_exact import progress
+from ftprop_exact.activations import ACTIVATION_FAMILIES, is_levelled
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.exact.cuts import CutPool
@@ -19,6 +20,7 @@ from ftprop_exact.solvers.search.descent import Descent
 from ftprop_exact.solvers.search.losses import LayerLoss, make_loss
 from ftprop_exact.solvers.search.moves import kick
 from ftprop_exact.solvers.search.soft_start import soft_start
+from ftprop_exact.solvers.search.levels import LevelSearcher
 from ftprop_exact.solvers.search.state import SearchStats, TargetState, UnitChecker, offer
 from ftprop_exact.solvers.search_base import Capabilities, Incumbent, SearchOutcome
 from ftprop_exact.status import Status
@@ -86,7 +88,8 @@ class FlipSearcher:
     """
 
     name = "flip"
-    capabilities = Capabilities()  # finds networks; never proves
+    capabilities = Capabilities(activations=ACTIVATION_FAMILIES)  # finds networks; never proves
+    level_moves = "gradient"  # qrelu:K problems go to the level searcher with these moves
     descent: type[Descent] = Descent
 
     def __init__(
@@ -139,6 +142,8 @@ class FlipSearcher:
         stats = SearchStats.for_problem(problem)
         if not problem.hidden:
             return without_hidden_layers(problem, learner, incumbent, stats)
+        if is_levelled(problem.activation):  # level targets: solvers/search/levels.py
+            return LevelSearcher(moves=self.level_moves, name=self.name).search(problem, learner, deadline, incumbent, rng)
         checker = UnitChecker(learner, stats, self.cut_pool, deadline)
         try:
             self._starts(problem, checker, deadline, incumbent, rng)
