@@ -34,7 +34,7 @@ from ftprop_exact.benchmarks.results import append_record, finished_keys, result
 from ftprop_exact.benchmarks.suites import Instance
 from ftprop_exact.benchmarks.verdicts import check_answer
 from ftprop_exact.problem import Problem
-from ftprop_exact.solvers.registry import capabilities_of, make_searcher, searcher_names
+from ftprop_exact.solvers.registry import capabilities_of, make_searcher, searchers_that
 from ftprop_exact.solvers.search_base import TargetSearcher
 from ftprop_exact.status import Status
 
@@ -453,5 +453,6 @@ def run_benchmark(
 
 
 def available_solvers() -> tuple[str, ...]:
-    """Every registered searcher name (some may fail to import; the runner skips those)."""
-    return searcher_names()
+    """Every registered searcher of real-weight networks, the suites' question (``cpsat-int``,
+    which searches integer weight domains only, is compared in the few-shot benchmark)."""
+    return searchers_that(lambda c: "real" in c.weights)
