@@ -260,6 +260,8 @@ class CPSATSearcher:
         """
         if not self.codes_first or self.objective != "feasibility" or self.max_weight is not None:
             return None
+        if getattr(self, "_codes_found_for", None) is problem:
+            return None  # an earlier round (the portfolio's) found codes: nothing to prove here
         spec = first_layer_codes_spec(problem, None)
         if spec is None or master_refusal(spec, deadline) is not None:
             return None
@@ -268,6 +270,8 @@ class CPSATSearcher:
         with phase.hook(lambda: holder and holder[0].stop_search()):
             solution = self._new_master(spec).solve(phase.remaining(), self.threads, 0, on_solver=holder.append)
         stats["first_layer_codes"] = solution.status.lower()
+        if solution.status == "FEASIBLE":
+            self._codes_found_for = problem
         if solution.status != "INFEASIBLE":
             return None
         claim = problem.claim()
