@@ -163,6 +163,8 @@ class CPSATSearcher:
             spec, mode = master_spec(problem, self.first_layer, self.max_weight, self.objective)
         except ModelTooLarge as exc:  # no exact model: no verdict from this searcher
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
+        except Interrupted as stop:  # deriving the implied constraints polls the deadline
+            return SearchOutcome(Status.UNKNOWN, stats={"master_build": str(stop)})
         refusal = master_refusal(spec, deadline)  # no room (time, memory) to build it now
         if refusal is not None:
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_refused": refusal})
@@ -262,13 +264,17 @@ class CPSATSearcher:
             return None
         if getattr(self, "_codes_found_for", None) is problem:
             return None  # an earlier round (the portfolio's) found codes: nothing to prove here
-        spec = first_layer_codes_spec(problem, None)
-        if spec is None or master_refusal(spec, deadline) is not None:
+        try:
+            spec = first_layer_codes_spec(problem, None)
+            if spec is None or master_refusal(spec, deadline) is not None:
+                return None
+            master = self._new_master(spec)
+        except Interrupted:  # stopped while building (e.g. local search answered): no verdict here
             return None
         phase = Deadline(self.codes_share * deadline.remaining(), parent=deadline)
         holder: list[Any] = []
         with phase.hook(lambda: holder and holder[0].stop_search()):
-            solution = self._new_master(spec).solve(phase.remaining(), self.threads, 0, on_solver=holder.append)
+            solution = master.solve(phase.remaining(), self.threads, 0, on_solver=holder.append)
         stats["first_layer_codes"] = solution.status.lower()
         if solution.status == "FEASIBLE":
             self._codes_found_for = problem

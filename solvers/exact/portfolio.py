@@ -14,6 +14,7 @@ cut pool and incumbent.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import math
 import threading
 from collections.abc import Mapping
@@ -21,17 +22,22 @@ from typing import Any
 
 import numpy as np
 
+from ftprop_exact import progress
 from ftprop_exact.activations import is_levelled
 from ftprop_exact.errors import DataError
 from ftprop_exact.budget import Deadline
 from ftprop_exact.problem import Problem
 from ftprop_exact.solvers.learners.base import SeparabilityLearner
+from ftprop_exact.solvers.deepen import can_deepen, deepened
 from ftprop_exact.solvers.exact.cpsat import CPSATSearcher, default_threads
+from ftprop_exact.proofs.benders import CPSATProof
 from ftprop_exact.proofs.master import boolean_encoding
 from ftprop_exact.solvers.search.levels import LevelSearcher
 from ftprop_exact.solvers.search.local_search import LocalSearcher
 from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, require_deciding_learner
 from ftprop_exact.status import Status
+
+SHALLOW_SHARE = 0.2  # of the time left: one hidden layer first, when a network of it deepens
 
 __all__ = ["PortfolioSearcher"]
 
@@ -119,6 +125,10 @@ class PortfolioSearcher:
         require_deciding_learner(f"searcher {self.name!r}", learner)
         if is_levelled(problem.activation) and problem.hidden:
             return self._levels(problem, learner, deadline, incumbent, rng)
+        if self.objective == "feasibility" and can_deepen(problem):
+            deep = self._shallow_first(problem, learner, deadline, incumbent, rng)
+            if deep is not None:
+                return deep
         threads = self.threads if self.threads is not None else default_threads()
         local = LocalSearcher()
         concurrent = threads >= 2
@@ -160,6 +170,28 @@ class PortfolioSearcher:
                         return SearchOutcome(Status.UNKNOWN, None, {**stats, "phase": phase})
                     phases = ["local"]
             budget *= 2.0
+
+    def _shallow_first(
+        self, problem: Problem, learner: SeparabilityLearner, deadline: Deadline, incumbent: Incumbent, rng: np.random.Generator
+    ) -> SearchOutcome | None:
+        """FEASIBLE when one hidden layer of the first width fits (the network deepened by copy layers).
+
+        The shallow question gets :data:`SHALLOW_SHARE` of the time left. Its INFEASIBLE
+        answer says nothing about the deeper shape, except from the first-layer codes
+        master (no first layer of this width separates the labels: INFEASIBLE at any depth,
+        the same proof with the deeper claim); otherwise the search goes on (None).
+        """
+        shallow = dataclasses.replace(problem, hidden=problem.hidden[:1])
+        found = Incumbent(shallow)
+        with progress.phase("one hidden layer first"):
+            outcome = self.search(shallow, learner, Deadline(SHALLOW_SHARE * deadline.remaining(), parent=deadline), found, rng)
+        if found.exact and incumbent.offer(deepened(found.network, problem.hidden)) and incumbent.exact:
+            return SearchOutcome(Status.FEASIBLE, stats={"deepened_from": list(shallow.hidden)})
+        proof = outcome.proof
+        if outcome.status is Status.INFEASIBLE and isinstance(proof, CPSATProof) and proof.scope == "first-layer-codes":
+            # no first layer of this width gives the codes: that holds at any depth
+            return SearchOutcome(Status.INFEASIBLE, dataclasses.replace(proof, claim=problem.claim()), {"first_layer_codes": "infeasible"})
+        return None
 
     def _levels(
         self, problem: Problem, learner: SeparabilityLearner, deadline: Deadline, incumbent: Incumbent, rng: np.random.Generator
