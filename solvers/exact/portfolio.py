@@ -38,6 +38,7 @@ from ftprop_exact.solvers.search_base import Incumbent, SearchOutcome, require_d
 from ftprop_exact.status import Status
 
 SHALLOW_SHARE = 0.2  # of the time left: one hidden layer first, when a network of it deepens
+SHALLOW_WITHOUT_LIMIT = 10.0  # seconds for that step when the run has no time limit
 
 __all__ = ["PortfolioSearcher"]
 
@@ -176,7 +177,8 @@ class PortfolioSearcher:
     ) -> SearchOutcome | None:
         """FEASIBLE when one hidden layer of the first width fits (the network deepened by copy layers).
 
-        The shallow question gets :data:`SHALLOW_SHARE` of the time left. Its INFEASIBLE
+        The shallow question gets :data:`SHALLOW_SHARE` of the time left
+        (:data:`SHALLOW_WITHOUT_LIMIT` seconds without a time limit). Its INFEASIBLE
         answer says nothing about the deeper shape, except from the first-layer codes
         master (no first layer of this width separates the labels: INFEASIBLE at any depth,
         the same proof with the deeper claim); otherwise the search goes on (None).
@@ -184,7 +186,9 @@ class PortfolioSearcher:
         shallow = dataclasses.replace(problem, hidden=problem.hidden[:1])
         found = Incumbent(shallow)
         with progress.phase("one hidden layer first"):
-            outcome = self.search(shallow, learner, Deadline(SHALLOW_SHARE * deadline.remaining(), parent=deadline), found, rng)
+            left = deadline.remaining()
+            budget = SHALLOW_SHARE * left if math.isfinite(left) else SHALLOW_WITHOUT_LIMIT
+            outcome = self.search(shallow, learner, Deadline(budget, parent=deadline), found, rng)
         if found.exact and incumbent.offer(deepened(found.network, problem.hidden)) and incumbent.exact:
             return SearchOutcome(Status.FEASIBLE, stats={"deepened_from": list(shallow.hidden)})
         proof = outcome.proof
