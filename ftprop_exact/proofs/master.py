@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -478,7 +478,7 @@ def master_spec(problem: Problem, first_layer: str, max_weight: int | None, obje
     return spec, mode
 
 
-def first_layer_codes_spec(problem: Problem, max_weight: int | None) -> MasterSpec | None:
+def first_layer_codes_spec(problem: Problem, max_weight: int | None, base: MasterSpec | None = None) -> MasterSpec | None:
     """The first-layer codes master of a feasibility problem whose first layer is modelled exactly.
 
     Any network that fits every row gives differently labelled rows different codes at its
@@ -486,17 +486,24 @@ def first_layer_codes_spec(problem: Problem, max_weight: int | None) -> MasterSp
     (integer weights within the Muroga bound, exact for Boolean data) does, no network of
     these widths fits. Without the later layers CP-SAT often settles that much faster (5-bit
     parity at ``[4, 4]``: 3.7 s instead of 13.4 s). None when the data is not Boolean or the
-    distinct-code constraints would be too many.
+    distinct-code constraints would be too many. ``base``: the feasibility master of the
+    same problem and weight cap, already built (its implied constraints are not derived
+    again; it is not changed).
     """
-    spec, mode = master_spec(problem, "auto", max_weight, "feasibility")
+    if base is None:
+        base, _ = master_spec(problem, "auto", max_weight, "feasibility")
     width = problem.hidden[0]
-    if mode != "exact" or not 0 < must_differ_pair_count(problem.Y) * width <= MAX_DISTINCT_CODE_LITERALS:
+    if base.first_layer_inputs is None or not 0 < must_differ_pair_count(problem.Y) * width <= MAX_DISTINCT_CODE_LITERALS:
         return None
-    spec.hidden = (width,)
-    spec.weight_bounds = spec.weight_bounds[:1]
-    spec.must_differ = True
-    spec.codes_only = True
-    return spec
+    return replace(
+        base,
+        hidden=(width,),
+        weight_bounds=base.weight_bounds[:1],
+        cuts=[],
+        differ_pairs=[],
+        must_differ=True,
+        codes_only=True,
+    )
 
 
 def must_differ_pair_count(Y: np.ndarray) -> int:

@@ -165,6 +165,10 @@ class CPSATSearcher:
             return SearchOutcome(Status.UNKNOWN, stats={"master_refused": str(exc)})
         except Interrupted as stop:  # deriving the implied constraints polls the deadline
             return SearchOutcome(Status.UNKNOWN, stats={"master_build": str(stop)})
+        stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
+        codes = self._first_layer_codes(problem, spec, deadline, stats) if mode == "exact" else None
+        if codes is not None:  # settled before the whole master is built
+            return codes
         refusal = master_refusal(spec, deadline)  # no room (time, memory) to build it now
         if refusal is not None:
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_refused": refusal})
@@ -172,10 +176,6 @@ class CPSATSearcher:
             master = self._new_master(spec)
         except Interrupted as stop:  # a large model takes seconds to build
             return SearchOutcome(Status.UNKNOWN, stats={"first_layer": mode, "master_build": str(stop)})
-        stats: dict[str, Any] = {"first_layer": mode, "master_solves": 0, "cuts": 0, "weight_bounds": list(spec.weight_bounds)}
-        codes = self._first_layer_codes(problem, deadline, stats) if mode == "exact" else None
-        if codes is not None:
-            return codes
         if mode == "cuts":
             if spec.error_weights is None:
                 stats["incompatibility_cuts"] = self._seed_incompatibilities(problem, master, deadline)
@@ -253,7 +253,9 @@ class CPSATSearcher:
         return len(cuts)
 
     @progress.in_phase("first-layer codes")
-    def _first_layer_codes(self, problem: Problem, deadline: Deadline, stats: dict[str, Any]) -> SearchOutcome | None:
+    def _first_layer_codes(
+        self, problem: Problem, spec: MasterSpec, deadline: Deadline, stats: dict[str, Any]
+    ) -> SearchOutcome | None:
         """INFEASIBLE when no first layer gives differently labelled rows different codes (else None).
 
         Feasibility with an exact first layer and no weight cap only; CP-SAT gets at most
@@ -265,10 +267,10 @@ class CPSATSearcher:
         if getattr(self, "_codes_found_for", None) is problem:
             return None  # an earlier round (the portfolio's) found codes: nothing to prove here
         try:
-            spec = first_layer_codes_spec(problem, None)
-            if spec is None or master_refusal(spec, deadline) is not None:
+            codes = first_layer_codes_spec(problem, None, base=spec)  # spec: this search's master
+            if codes is None or master_refusal(codes, deadline) is not None:
                 return None
-            master = self._new_master(spec)
+            master = self._new_master(codes)
         except Interrupted:  # stopped while building (e.g. local search answered): no verdict here
             return None
         phase = Deadline(self.codes_share * deadline.remaining(), parent=deadline)
